@@ -1,0 +1,321 @@
+//! The command line: the contracts of SPEC section 9. Errors here are `anyhow`, with context
+//! that tells the user what to do next.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+mod to_json;
+mod validate;
+
+/// Exit code for usage and I/O errors (SPEC section 9).
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "umgate",
+    version,
+    about = "X12 278 prior-authorization gateway",
+    long_about = "umgate parses ASC X12 278 prior-authorization requests and 270/271 eligibility \
+transactions, validates them against the HIPAA implementation guides, and answers with 999/TA1 \
+acknowledgments, 278 responses and 271s.\n\nStart the daemon with `umgate serve`; check files with \
+`umgate validate FILE...`."
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (default, under the data directory) or postgres://...
+    #[arg(long, global = true, env = "UMGATE_DATABASE_URL")]
+    pub db: Option<String>,
+    /// Data directory (database, mailboxes).
+    #[arg(long, global = true, env = "UMGATE_DATA_DIR", default_value = "./umgate-data")]
+    pub data_dir: PathBuf,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (HTTP on 127.0.0.1:8278 by default).
+    Serve {
+        /// Configuration file.
+        #[arg(long, default_value = "samples/umgate.toml")]
+        config: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8278", env = "UMGATE_LISTEN")]
+        listen: SocketAddr,
+    },
+    /// Validate interchanges: envelope, control numbers and counts, and the implementation guide
+    /// of every transaction set (005010X217, X215, X279A1, X231A1).
+    ///
+    /// Exit status: 0 when every functional group is accepted (A or E), 1 when any interchange or
+    /// group is rejected or partially accepted, 2 on usage or I/O errors.
+    #[command(
+        after_help = "Examples:\n  umgate validate batch.x12\n  umgate validate --json --ack-dir acks/ *.x12 | jq .groups"
+    )]
+    Validate {
+        /// One JSON object per interchange per line (SPEC section 9 schema).
+        #[arg(long)]
+        json: bool,
+        /// Write the 999 and TA1 interchanges that would be sent into this directory.
+        #[arg(long, value_name = "DIR")]
+        ack_dir: Option<PathBuf>,
+        #[command(flatten)]
+        grammar: GrammarSource,
+        #[command(flatten)]
+        clock: FixedClock,
+        /// Interchange files (any number of interchanges each).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print an interchange as a JSON tree: envelopes, transaction sets, the guide's loops,
+    /// segments and elements (composites as arrays, repetitions under "repeats").
+    ToJson {
+        #[command(flatten)]
+        grammar: GrammarSource,
+        file: PathBuf,
+    },
+    /// Implementation-guide grammars: check the files of a directory.
+    #[command(subcommand)]
+    Grammar(GrammarCommand),
+    /// Generate deterministic synthetic interchanges (fake people only) for benchmarks and tests:
+    /// 278 prior-authorization requests (005010X217) or 270 eligibility inquiries (005010X279A1).
+    ///
+    /// The same arguments give the same bytes on every machine and every umgate version. Every
+    /// generated interchange passes `umgate validate`. Member IDs (`M` and nine digits) come from a
+    /// pool that `--roster` writes as a CSV for `umgate roster import`.
+    #[command(after_help = "Examples:\n  \
+umgate gen 278 --count 200 -o requests.x12\n  \
+umgate gen 278 --count 1000000 --seed 7 --roster roster.csv -o big.x12   # ~1 GB\n  \
+umgate gen 270 --count 5000 --per-group 500 --per-interchange 2 -o inquiries.x12\n  \
+umgate gen 278 --count 10 | umgate validate /dev/stdin\n\n\
+Layout: --count transaction sets, --per-group of them in each GS/GE group (the last group takes the \
+rest), --per-interchange groups in each ISA/IEA interchange. ISA13, GS06 and ST02 count up from 1 \
+through the file.")]
+    Gen {
+        /// Transaction set: 278 (requests for review) or 270 (eligibility inquiries).
+        #[arg(value_parser = ["278", "270"])]
+        kind: String,
+        /// Number of transaction sets to write.
+        #[arg(long, value_name = "N")]
+        count: u64,
+        /// Seed: same seed, same output; another seed, other people, codes and dates.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        /// Transaction sets per functional group (GS/GE).
+        #[arg(long, value_name = "M", default_value_t = 1000)]
+        per_group: u64,
+        /// Functional groups per interchange (ISA/IEA).
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        per_interchange: u64,
+        /// Size of the member pool the requests draw from (default: half of --count).
+        #[arg(long, value_name = "N")]
+        members: Option<u64>,
+        /// Also write the member pool as a roster CSV (member_id,first_name,...,coverage_end).
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// ISA06/GS02 sender ID.
+        #[arg(long, value_name = "ID", default_value = "UMGATESYNTH")]
+        sender: String,
+        /// ISA08/GS03 receiver ID.
+        #[arg(long, value_name = "ID", default_value = "UMGATE")]
+        receiver: String,
+        /// Output file (default: standard output).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Where the implementation-guide grammars come from.
+#[derive(Debug, clap::Args)]
+pub struct GrammarSource {
+    /// Read the guides from this directory instead of those built into the binary.
+    #[arg(long, value_name = "DIR", env = "UMGATE_GRAMMARS_DIR", hide = true)]
+    pub grammars: Option<PathBuf>,
+}
+
+impl GrammarSource {
+    fn load(&self) -> anyhow::Result<std::borrow::Cow<'static, crate::grammar::GuideSet>> {
+        use crate::grammar::GuideSet;
+        match &self.grammars {
+            Some(dir) => Ok(std::borrow::Cow::Owned(GuideSet::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?)),
+            None => Ok(std::borrow::Cow::Borrowed(GuideSet::builtin().map_err(|e| anyhow::anyhow!("{e}"))?)),
+        }
+    }
+}
+
+/// A fixed time for outbound envelopes, so that acknowledgments are reproducible.
+#[derive(Debug, clap::Args)]
+pub struct FixedClock {
+    /// Date and time written in the acknowledgments' envelopes (default: now).
+    #[arg(long, value_name = "YYYY-MM-DDTHH:MM", env = "UMGATE_FIXED_TIME", hide = true)]
+    pub fixed_time: Option<String>,
+}
+
+impl FixedClock {
+    fn now(&self) -> anyhow::Result<chrono::NaiveDateTime> {
+        match &self.fixed_time {
+            Some(text) => chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+                .with_context(|| format!("--fixed-time {text}: expected YYYY-MM-DDTHH:MM")),
+            None => Ok(chrono::Local::now().naive_local()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrammarCommand {
+    /// Compile every grammar file of DIR (default: the guides built into this binary) and report
+    /// the first mistake of each with its file and place.
+    Check {
+        /// Directory of `*.yaml` guide files.
+        dir: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("UMGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config: _, listen } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(crate::server::serve(crate::server::ServeOptions { listen, data_dir: cli.data_dir }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
+        Command::Validate { json, ack_dir, grammar, clock, files } => {
+            let guides = grammar.load()?;
+            let accepted = validate::run(validate::ValidateArgs {
+                files: &files,
+                json,
+                ack_dir: ack_dir.as_deref(),
+                guides: &guides,
+                outbound: crate::ack::Outbound { at: clock.now()?, line_break: b"\n".to_vec() },
+            })?;
+            Ok(if accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Gen { kind, count, seed, per_group, per_interchange, members, roster, sender, receiver, output } => {
+            use crate::synth::{GenOptions, TransactionKind};
+            let kind = if kind == "270" { TransactionKind::Inquiry270 } else { TransactionKind::Request278 };
+            let options = GenOptions {
+                seed,
+                per_group,
+                groups_per_interchange: per_interchange,
+                members,
+                sender_id: sender,
+                receiver_id: receiver,
+                ..GenOptions::new(kind, count)
+            };
+            gen_command(&options, roster.as_deref(), output.as_deref())
+        }
+        Command::ToJson { grammar, file } => {
+            let guides = grammar.load()?;
+            let tree = to_json::run(&file, &guides)?;
+            println!("{}", serde_json::to_string_pretty(&tree)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `umgate gen`: the interchanges to FILE or stdout, the roster when asked, a summary on stderr.
+fn gen_command(
+    options: &crate::synth::GenOptions,
+    roster: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    options.check()?;
+    if let Some(path) = roster {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("cannot create the roster {}", path.display()))?;
+        let members =
+            crate::synth::write_roster(options, file).with_context(|| format!("roster {}", path.display()))?;
+        eprintln!("wrote {members} members to {}", path.display());
+    }
+    let summary = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            crate::synth::generate(options, file).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => match crate::synth::generate(options, std::io::stdout().lock()) {
+            // A reader that stops early (`| head`) is not an error of ours.
+            Err(crate::synth::SynthError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Ok(ExitCode::SUCCESS);
+            }
+            other => other?,
+        },
+    };
+    if let Some(path) = output {
+        eprintln!(
+            "wrote {} transaction sets in {} groups and {} interchanges ({} bytes) to {}",
+            summary.transactions,
+            summary.groups,
+            summary.interchanges,
+            summary.bytes,
+            path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn grammar_check(dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use crate::grammar::GuideSet;
+    let owned;
+    let set = match dir {
+        Some(dir) => {
+            owned = GuideSet::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            &owned
+        }
+        None => GuideSet::builtin().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    for guide in set.guides() {
+        let mut segments = 0usize;
+        let mut loops = 0usize;
+        for tx in &guide.transactions {
+            count_nodes(&tx.root, &mut segments, &mut loops);
+        }
+        println!(
+            "{}: {} transaction(s), {} loops, {} segment usages",
+            guide.id,
+            guide.transactions.len(),
+            loops,
+            segments
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count_nodes(lp: &crate::grammar::Loop, segments: &mut usize, loops: &mut usize) {
+    for node in &lp.children {
+        match node {
+            crate::grammar::Node::Segment(_) => *segments += 1,
+            crate::grammar::Node::Loop(inner) => {
+                *loops += 1;
+                count_nodes(inner, segments, loops);
+            }
+        }
+    }
+}
