@@ -14,9 +14,10 @@ use umgate::x12::{Item, SegmentReader};
 
 fn batch(count: u64) -> Vec<u8> {
     let mut options = GenOptions::new(TransactionKind::Request278, count);
-    options.per_group = 1000;
-    // One interchange, so that the peer (one Transmission per parse) reads the same bytes.
-    options.groups_per_interchange = count.div_ceil(1000);
+    // One interchange of one group: the peer parses one Transmission per call and does not
+    // read a second GS in it, so this is the layout both can read (docs/decisions/0001).
+    options.per_group = count;
+    options.groups_per_interchange = 1;
     let mut out = Vec::new();
     generate(&options, &mut out).expect("generation works in memory");
     out
