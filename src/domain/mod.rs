@@ -2,11 +2,14 @@
 //! and timers, and the repository port storage implements. Knows nothing of X12, HTTP or SQL;
 //! every rule number comes from the policy configuration (`crate::policy`).
 
+pub mod calendar;
 pub mod clock;
 pub mod events;
 pub mod memory;
 pub mod model;
 pub mod repository;
+pub mod rules;
+pub mod terms;
 pub mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -1,0 +1,188 @@
+//! The domain's view of the configuration: the terms one plan × line of business × program
+//! applies, each number carried with the configuration path it came from so that decisions can
+//! cite it. `UmPolicy` is implemented for the policy configuration in `policy_adapter`; the
+//! rules and the workflow only see these types, never a literal number.
+
+use chrono::NaiveDate;
+
+use super::model::LineOfBusiness;
+
+/// A configured value and where it was configured (e.g. `plans.cigna-commercial.commercial.medical-oncology.retro`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cited<T> {
+    pub value: T,
+    pub config_path: String,
+}
+
+impl<T> Cited<T> {
+    pub fn new(value: T, config_path: impl Into<String>) -> Self {
+        Self { value, config_path: config_path.into() }
+    }
+}
+
+/// A span of days counted on the calendar or on the plan's business days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayCount {
+    Business(u32),
+    Calendar(u32),
+}
+
+/// How long a decision may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionTime {
+    Hours(u32),
+    BusinessDays(u32),
+    CalendarDays(u32),
+}
+
+/// How long an approval is valid from the determination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Days(u32),
+    Months(u32),
+}
+
+/// When a reconsideration may be filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconsiderationWindow {
+    /// Not offered (e.g. Medicare).
+    NotOffered,
+    /// Within a number of days after the determination.
+    Within(DayCount),
+    /// On or before the anticipated date of service (medical oncology).
+    BeforeDateOfService,
+}
+
+/// Who handles appeals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealHandler {
+    /// We review the appeal (re-opens the case).
+    Us,
+    /// The requester must appeal to the health plan.
+    HealthPlan,
+    /// Not processed by us and no plan route configured.
+    NotProcessed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppealTerms {
+    pub handler: AppealHandler,
+    pub window: Option<DayCount>,
+}
+
+/// What a peer-to-peer after a denial can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerToPeerAfterDenial {
+    MayChangeDecision,
+    ConsultativeOnly,
+}
+
+/// The pathway a program's requests go through at intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pathway {
+    /// Medical oncology: regimen from primary diagnosis + drug codes.
+    Regimen,
+    /// Therapy: the first N requests of an episode (for the listed codes) are decided in real time.
+    RealTimeEpisode,
+    /// Questions X12 cannot carry (radiation oncology, MSK): pended until answered via the API.
+    Questions,
+    /// No criteria at intake: clinical review.
+    ClinicalReview,
+}
+
+/// Everything the rules need for one plan × line of business × program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramTerms {
+    pub plan: String,
+    pub line_of_business: LineOfBusiness,
+    pub program: String,
+    pub pathway: Cited<Pathway>,
+    /// Place-of-service codes that never need authorization (ER, observation, inpatient).
+    pub excluded_places_of_service: Cited<Vec<String>>,
+    /// Diagnosis code prefixes that mean "no authorization needed" (medical oncology: transplant).
+    pub excluded_diagnosis_prefixes: Cited<Vec<String>>,
+    pub retro_window: Cited<DayCount>,
+    pub standard_decision: Cited<DecisionTime>,
+    pub urgent_decision: Cited<DecisionTime>,
+    pub retro_decision: Option<Cited<DecisionTime>>,
+    pub urgent_requires_document: Cited<bool>,
+    pub approval_validity: Option<Cited<Validity>>,
+    pub partial_approval_allowed: Cited<bool>,
+    pub extension_max_days: Option<Cited<u32>>,
+    pub reconsideration: Cited<ReconsiderationWindow>,
+    pub appeal: Cited<AppealTerms>,
+    pub peer_to_peer_after_denial: Cited<PeerToPeerAfterDenial>,
+    /// Requests of an episode decided in real time, and the service codes that qualify (PT, OT).
+    pub real_time_requests_per_episode: Option<Cited<u32>>,
+    pub real_time_codes: Vec<String>,
+}
+
+/// A medical oncology regimen the configuration knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegimenMatch {
+    pub name: String,
+    pub preferred: bool,
+    pub config_path: String,
+}
+
+/// What the domain asks of the configuration.
+pub trait UmPolicy: Send + Sync {
+    /// The program of `plan` × `lob` whose codes include `service_code`, if any.
+    fn program_for(&self, plan: &str, lob: LineOfBusiness, service_code: &str) -> Option<Cited<String>>;
+
+    /// The terms of a program; `None` when the plan × lob × program is not configured.
+    fn terms(&self, plan: &str, lob: LineOfBusiness, program: &str) -> Option<ProgramTerms>;
+
+    /// Regimens of the program matching the primary diagnosis and exactly this set of drug codes.
+    fn regimens(
+        &self,
+        plan: &str,
+        lob: LineOfBusiness,
+        program: &str,
+        primary_diagnosis: &str,
+        drug_codes: &[String],
+    ) -> Vec<RegimenMatch>;
+
+    /// A named regimen of the program for the diagnosis (for a choice made through the API).
+    fn regimen_named(
+        &self,
+        plan: &str,
+        lob: LineOfBusiness,
+        program: &str,
+        primary_diagnosis: &str,
+        name: &str,
+    ) -> Option<RegimenMatch>;
+
+    /// Whether `day` is a business day on the plan's calendar (weekends and holidays are not).
+    fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool;
+}
+
+/// A minimal policy for unit tests of calendar arithmetic: weekdays minus listed holidays.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Debug)]
+    pub(crate) struct WeekdayPolicy {
+        pub(crate) holidays: Vec<NaiveDate>,
+    }
+
+    impl UmPolicy for WeekdayPolicy {
+        fn program_for(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<Cited<String>> {
+            None
+        }
+        fn terms(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<ProgramTerms> {
+            None
+        }
+        fn regimens(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, _: &[String]) -> Vec<RegimenMatch> {
+            vec![]
+        }
+        fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, _: &str) -> Option<RegimenMatch> {
+            None
+        }
+        fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
+            day.weekday().number_from_monday() <= 5 && !self.holidays.contains(&day)
+        }
+    }
+}
