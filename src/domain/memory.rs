@@ -22,6 +22,9 @@ struct StoredTimer {
 #[derive(Debug, Default)]
 struct State {
     cases: HashMap<String, Case>,
+    /// member id → case ids, and authorization number → case id (lookups without scans).
+    by_member: HashMap<String, Vec<String>>,
+    by_authorization: HashMap<String, String>,
     events: HashMap<String, Vec<CaseEvent>>,
     members: HashMap<String, MemberRecord>,
     timers: Vec<StoredTimer>,
@@ -31,6 +34,12 @@ struct State {
 }
 
 impl State {
+    fn index(&mut self, case: &Case) {
+        if let Some(number) = &case.authorization_number {
+            self.by_authorization.insert(number.clone(), case.id.clone());
+        }
+    }
+
     fn add_timers(&mut self, timers: &[TimerRequest]) {
         for request in timers {
             self.next_timer_id += 1;
@@ -87,6 +96,8 @@ impl CaseRepository for MemoryRepository {
         if state.cases.contains_key(&case.id) {
             return Err(RepositoryError::Duplicate(case.id.clone()));
         }
+        state.by_member.entry(case.member_id().to_owned()).or_default().push(case.id.clone());
+        state.index(case);
         state.cases.insert(case.id.clone(), case.clone());
         state.events.entry(case.id.clone()).or_default().extend_from_slice(events);
         state.add_timers(timers);
@@ -108,6 +119,7 @@ impl CaseRepository for MemoryRepository {
             }
             Some(_) => {}
         }
+        state.index(update.case);
         state.cases.insert(case_id.clone(), update.case.clone());
         state.events.entry(case_id.clone()).or_default().extend_from_slice(update.events);
         state.timers.retain(|stored| {
@@ -144,15 +156,17 @@ impl CaseRepository for MemoryRepository {
 
     async fn cases_for_member(&self, member_id: &str) -> Result<Vec<Case>, RepositoryError> {
         let state = self.lock();
-        Ok(sorted_by_received(state.cases.values().filter(|case| case.member_id() == member_id).cloned().collect()))
+        let ids = state.by_member.get(member_id).map(Vec::as_slice).unwrap_or_default();
+        Ok(sorted_by_received(ids.iter().filter_map(|id| state.cases.get(id)).cloned().collect()))
     }
 
     async fn case_by_authorization_number(&self, authorization_number: &str) -> Result<Option<Case>, RepositoryError> {
         let state = self.lock();
         Ok(state
-            .cases
-            .values()
-            .find(|case| case.authorization_number.as_deref() == Some(authorization_number))
+            .by_authorization
+            .get(authorization_number)
+            .and_then(|id| state.cases.get(id))
+            .filter(|case| case.authorization_number.as_deref() == Some(authorization_number))
             .cloned())
     }
 

@@ -250,14 +250,39 @@ pub enum PendReason {
     PeerToPeerOffered {
         regimen: String,
     },
-    /// A reviewer put the case on hold for missing documentation.
+    /// A reviewer put the case on hold for missing documentation; `if_not_received` is the
+    /// determination on the original submission that applies when the hold expires.
     OnHold {
         needed: String,
         due: DateTime<Utc>,
+        reviewer: String,
+        if_not_received: ReviewDecision,
     },
     /// A new request for more services inside an open approved period.
     OverlappingRequest {
         original: CaseId,
+    },
+}
+
+/// A reviewer's determination on a pended case. Line indexes refer to `Case::lines`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum ReviewDecision {
+    Approve,
+    /// Some lines approved, the others denied (refused where the policy forbids it).
+    PartiallyApprove {
+        approved_lines: Vec<usize>,
+        rationale: String,
+        guideline: Option<String>,
+    },
+    /// Approved with changes: per line, the approved quantity (`None`: as requested).
+    Modify {
+        quantities: Vec<Option<Quantity>>,
+        rationale: String,
+    },
+    Deny {
+        rationale: String,
+        guideline: Option<String>,
     },
 }
 
