@@ -28,7 +28,7 @@ pub struct Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostDecisionAnswer {
     /// Accepted: the updated case (re-opened for review, or extended).
-    Accepted(Case),
+    Accepted(Box<Case>),
     /// Appeals for this plan go to the health plan, until the given day.
     ForwardToHealthPlan {
         until: Option<NaiveDate>,
@@ -223,7 +223,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     .detail("accepted: the case is re-opened for review")
                     .rule(rule, Some(config_path.to_owned()));
                 self.save(&mut case, read_version, &[event], &[], &[]).await?;
-                Ok(PostDecisionAnswer::Accepted(case))
+                Ok(PostDecisionAnswer::Accepted(Box::new(case)))
             }
         }
     }
@@ -328,7 +328,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     .detail(format!("approved period extended from {current_end} to {new_end}"))
                     .rule("post_decision.extension", Some(config_path));
                 self.save(&mut case, read_version, &[event], &[], &[]).await?;
-                Ok(PostDecisionAnswer::Accepted(case))
+                Ok(PostDecisionAnswer::Accepted(Box::new(case)))
             }
         }
     }

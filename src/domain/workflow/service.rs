@@ -35,7 +35,7 @@ pub enum Submission {
     /// A business reject before any case exists (AAA in the 278 response).
     Rejected(IntakeRejection),
     /// The stored case with its intake determination (approved, pended, denied, NA, …).
-    Recorded(Case),
+    Recorded(Box<Case>),
 }
 
 impl Submission {
@@ -137,7 +137,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             )];
         events.extend(self.apply_intake(&mut case, decision, now).await?);
         self.repository.insert_case(&case, &events, &[]).await?;
-        Ok(Submission::Recorded(case))
+        Ok(Submission::Recorded(Box::new(case)))
     }
 
     /// Turns an intake decision into the case's status, lines and events.
@@ -351,7 +351,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             .detail(format!("in progress; expires at {end_of_day} unless submitted"))
             .rule("workflow.in_progress_expiry", None);
         self.repository.insert_case(&case, &[event], &[timer]).await?;
-        Ok(Submission::Recorded(case))
+        Ok(Submission::Recorded(Box::new(case)))
     }
 
     /// Submits a request that was started earlier: the intake rules run as for `submit`.
@@ -390,7 +390,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         ];
         events.extend(self.apply_intake(&mut case, decision, now).await?);
         self.save(&mut case, read_version, &events, &[], &[TimerKind::InProgressExpiry]).await?;
-        Ok(Submission::Recorded(case))
+        Ok(Submission::Recorded(Box::new(case)))
     }
 }
 
