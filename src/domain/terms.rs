@@ -99,14 +99,19 @@ pub struct ProgramTerms {
     pub pathway: Cited<Pathway>,
     /// Place-of-service codes that never need authorization (ER, observation, inpatient).
     pub excluded_places_of_service: Cited<Vec<String>>,
+    /// Service codes that never need authorization (observation care).
+    pub excluded_service_codes: Cited<Vec<String>>,
     /// Diagnosis code prefixes that mean "no authorization needed" (medical oncology: transplant).
     pub excluded_diagnosis_prefixes: Cited<Vec<String>>,
     pub retro_window: Cited<DayCount>,
     pub standard_decision: Cited<DecisionTime>,
     pub urgent_decision: Cited<DecisionTime>,
     pub retro_decision: Option<Cited<DecisionTime>>,
-    pub urgent_requires_document: Cited<bool>,
+    /// Clinical documents an urgent request must carry, or it is processed as standard.
+    pub urgent_min_documents: Cited<u32>,
     pub approval_validity: Option<Cited<Validity>>,
+    /// Validity counted from the requested start of service instead of the determination.
+    pub validity_from_requested_start: bool,
     pub partial_approval_allowed: Cited<bool>,
     pub extension_max_days: Option<Cited<u32>>,
     pub reconsideration: Cited<ReconsiderationWindow>,
@@ -115,6 +120,14 @@ pub struct ProgramTerms {
     /// Requests of an episode decided in real time, and the service codes that qualify (PT, OT).
     pub real_time_requests_per_episode: Option<Cited<u32>>,
     pub real_time_codes: Vec<String>,
+    /// Longest gap between two requests of the same episode.
+    pub episode_max_gap: Option<Cited<DayCount>>,
+    /// A request inside an open approved period is reviewed as additional units (else: new request).
+    pub overlap_as_additional_units: Cited<bool>,
+    /// Due date of documentation after a hold is placed.
+    pub hold_duration: Cited<DecisionTime>,
+    /// The provider is told by phone and in writing before a denial is issued (Medicare).
+    pub phone_notice_before_denial: Cited<bool>,
 }
 
 /// A medical oncology regimen the configuration knows.
@@ -123,6 +136,8 @@ pub struct RegimenMatch {
     pub name: String,
     pub preferred: bool,
     pub config_path: String,
+    /// The regimen's own approval validity, overriding the program's.
+    pub validity: Option<Cited<Validity>>,
 }
 
 /// What the domain asks of the configuration.

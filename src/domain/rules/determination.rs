@@ -5,19 +5,31 @@ use chrono::NaiveDate;
 
 use crate::domain::calendar::validity_end;
 use crate::domain::model::{Case, LineStatus, Quantity};
-use crate::domain::terms::ProgramTerms;
+use crate::domain::terms::{Cited, Validity};
+
+/// Which validity applies to an approval, and from when it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidityRule<'a> {
+    pub validity: Option<&'a Cited<Validity>>,
+    /// Counted from the requested start of service instead of the determination.
+    pub from_requested_start: bool,
+}
 
 /// The approved period for lines starting at `earliest_service` and decided on `decided`, and
-/// the configuration entry of the validity used (if any).
+/// the configuration entry of the validity used (if any). Without a configured validity the
+/// period is the requested dates.
 pub fn approval_period(
-    terms: Option<&ProgramTerms>,
+    rule: ValidityRule<'_>,
     earliest_service: NaiveDate,
     latest_service: NaiveDate,
     decided: NaiveDate,
 ) -> (NaiveDate, NaiveDate, Option<String>) {
     let from = earliest_service.min(decided);
-    match terms.and_then(|terms| terms.approval_validity.as_ref()) {
-        Some(validity) => (from, validity_end(validity.value, decided).max(from), Some(validity.config_path.clone())),
+    match rule.validity {
+        Some(validity) => {
+            let counted_from = if rule.from_requested_start { earliest_service } else { decided };
+            (from, validity_end(validity.value, counted_from).max(from), Some(validity.config_path.clone()))
+        }
         None => (from, latest_service.max(from), None),
     }
 }
@@ -35,7 +47,7 @@ pub enum LineOutcome {
 /// approved ones. Returns the config path of the validity used.
 pub fn apply_line_outcomes(
     case: &mut Case,
-    terms: Option<&ProgramTerms>,
+    rule: ValidityRule<'_>,
     outcomes: &[LineOutcome],
     decided: NaiveDate,
 ) -> Option<String> {
@@ -56,7 +68,7 @@ pub fn apply_line_outcomes(
     let mut validity_path = None;
     let period = match (earliest, latest) {
         (Some(earliest), Some(latest)) => {
-            let (from, to, path) = approval_period(terms, earliest, latest, decided);
+            let (from, to, path) = approval_period(rule, earliest, latest, decided);
             validity_path = path;
             Some((from, to))
         }
@@ -112,7 +124,7 @@ mod tests {
         case.status = CaseStatus::Pended;
         let path = apply_line_outcomes(
             &mut case,
-            None,
+            ValidityRule { validity: None, from_requested_start: false },
             &[LineOutcome::Modify(Some(Quantity { kind: QuantityKind::Visits, value: 8 })), LineOutcome::Deny],
             received.date_naive(),
         );
@@ -123,5 +135,18 @@ mod tests {
         assert_eq!(case.lines[1].status, LineStatus::Denied);
         assert_eq!(case.lines[1].approved_from, None);
         assert_eq!(case.approved_from, Some(received.date_naive()));
+    }
+
+    #[test]
+    fn validity_counts_from_the_determination_or_the_requested_start() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let sixty = Cited::new(Validity::Days(60), "test.validity");
+        let from_decision = ValidityRule { validity: Some(&sixty), from_requested_start: false };
+        assert_eq!(
+            approval_period(from_decision, day(3, 10), day(3, 10), day(3, 2)),
+            (day(3, 2), day(5, 1), Some("test.validity".into()))
+        );
+        let from_start = ValidityRule { validity: Some(&sixty), from_requested_start: true };
+        assert_eq!(approval_period(from_start, day(3, 10), day(3, 10), day(3, 2)).1, day(5, 9));
     }
 }

@@ -136,7 +136,8 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
     for (index, line) in request.lines.iter().enumerate() {
         let in_program = routed[index].as_ref().is_some_and(|routed| routed.value == program.value);
         let at_excluded_place =
-            line.place_of_service.as_ref().is_some_and(|pos| excluded_pos.value.iter().any(|code| code == pos));
+            line.place_of_service.as_ref().is_some_and(|pos| excluded_pos.value.iter().any(|code| code == pos))
+                || terms.excluded_service_codes.value.contains(&line.service_code);
         if in_program && at_excluded_place {
             excluded += 1;
         } else if in_program {
@@ -149,7 +150,9 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
             EventKind::RuleEvaluated,
             "intake.place_of_service",
             Some(&excluded_pos.config_path),
-            format!("{excluded} line(s) at an excluded place of service: no authorization required"),
+            format!(
+                "{excluded} line(s) at an excluded place of service or excluded service: no authorization required"
+            ),
         ));
         decision.terms = Some(terms);
         decision.trace = trace;
@@ -198,13 +201,19 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
     }
 
     // Urgency definition: an urgent request needs at least one clinical document.
-    if request.urgency == Urgency::Urgent && terms.urgent_requires_document.value && request.attachments.is_empty() {
+    if request.urgency == Urgency::Urgent
+        && (request.attachments.len() as u64) < u64::from(terms.urgent_min_documents.value)
+    {
         decision.effective_urgency = Urgency::Standard;
         trace.push(step(
             EventKind::UrgencyDowngraded,
             "intake.urgency_definition",
-            Some(&terms.urgent_requires_document.config_path),
-            "urgent request without a clinical document: processed as standard",
+            Some(&terms.urgent_min_documents.config_path),
+            format!(
+                "urgent request with {} of the {} clinical document(s) required: processed as standard",
+                request.attachments.len(),
+                terms.urgent_min_documents.value
+            ),
         ));
     }
     let clock = match (retro, &terms.retro_decision, decision.effective_urgency) {
@@ -250,7 +259,7 @@ fn pathway_outcome<P: UmPolicy + ?Sized>(
         ));
         return IntakeOutcome::Pend(PendReason::ClinicalReview);
     }
-    let overlapping = input.member_cases.iter().find(|case| {
+    let overlapping = input.member_cases.iter().filter(|_| terms.overlap_as_additional_units.value).find(|case| {
         case.plan == plan && case.program.as_deref() == Some(terms.program.as_str()) && case.covers(date_of_service)
     });
     if let Some(original) = overlapping {
@@ -258,8 +267,8 @@ fn pathway_outcome<P: UmPolicy + ?Sized>(
         trace.push(step(
             EventKind::Pended,
             "workflow.overlapping_request",
-            None,
-            format!("services inside the open approved period of case {}: reviewed as overlapping", original.id),
+            Some(&terms.overlap_as_additional_units.config_path),
+            format!("services inside the open approved period of case {}: reviewed as additional units", original.id),
         ));
         return IntakeOutcome::Pend(PendReason::OverlappingRequest { original: original.id.clone() });
     }
@@ -291,7 +300,7 @@ fn pathway_outcome<P: UmPolicy + ?Sized>(
                 .map(|(line, _)| line.service_code.as_str())
                 .collect();
             let qualifies = codes.iter().all(|code| terms.real_time_codes.iter().any(|rt| rt == code));
-            let earlier = episode_requests(input, plan, &terms.program, &codes);
+            let earlier = episode_requests(policy, input, terms, date_of_service, &codes);
             if qualifies && earlier < limit.value as usize {
                 trace.push(step(
                     EventKind::RuleEvaluated,
@@ -336,14 +345,21 @@ fn pathway_outcome<P: UmPolicy + ?Sized>(
 }
 
 /// Earlier requests of the same therapy episode: same plan, program, requesting provider and
-/// discipline code, not cancelled, withdrawn, expired or unsubmitted.
-fn episode_requests(input: &IntakeInput<'_>, plan: &str, program: &str, codes: &[&str]) -> usize {
-    input
+/// discipline code, not cancelled, withdrawn, expired or unsubmitted, each starting no more than
+/// the configured gap before the next one (walking back from this request's date of service).
+fn episode_requests<P: UmPolicy + ?Sized>(
+    policy: &P,
+    input: &IntakeInput<'_>,
+    terms: &ProgramTerms,
+    date_of_service: NaiveDate,
+    codes: &[&str],
+) -> usize {
+    let mut starts: Vec<NaiveDate> = input
         .member_cases
         .iter()
         .filter(|case| {
-            case.plan == plan
-                && case.program.as_deref() == Some(program)
+            case.plan == terms.plan
+                && case.program.as_deref() == Some(terms.program.as_str())
                 && case.request.requesting_provider.npi == input.request.requesting_provider.npi
                 && !matches!(
                     case.status,
@@ -355,7 +371,23 @@ fn episode_requests(input: &IntakeInput<'_>, plan: &str, program: &str, codes: &
                 )
                 && case.request.lines.iter().any(|line| codes.contains(&line.service_code.as_str()))
         })
-        .count()
+        .filter_map(|case| case.request.date_of_service())
+        .filter(|start| *start <= date_of_service)
+        .collect();
+    let Some(gap) = &terms.episode_max_gap else {
+        return starts.len();
+    };
+    starts.sort_unstable_by(|a, b| b.cmp(a));
+    let mut next = date_of_service;
+    let mut count = 0;
+    for start in starts {
+        if beyond_window(policy, &terms.plan, gap.value, start, next) {
+            break;
+        }
+        count += 1;
+        next = start;
+    }
+    count
 }
 
 /// Preferred → approve; non-preferred → P2P offered; none → custom (clinical review); matches of

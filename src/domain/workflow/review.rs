@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::service::{CaseService, Verdict, verdict_of};
+use crate::domain::calendar::decision_due;
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainError;
 use crate::domain::events::{Actor, CaseEvent, EventKind};
@@ -18,7 +19,8 @@ use crate::domain::timers::{TimerKind, TimerRequest};
 pub struct HoldRequest {
     /// What is needed, in words the requester sees.
     pub needed: String,
-    pub due: DateTime<Utc>,
+    /// When the documentation is due; `None`: the program's configured hold duration.
+    pub due: Option<DateTime<Utc>>,
     /// The determination on the original submission if nothing arrives by `due`.
     pub if_not_received: ReviewDecision,
 }
@@ -52,23 +54,26 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let now = self.clock.now();
         let mut case = self.load(case_id).await?;
         require_pended(&case, "hold")?;
-        if hold.due <= now {
+        let terms = self.required_terms(&case)?;
+        let due =
+            hold.due.unwrap_or_else(|| decision_due(self.policy.as_ref(), &case.plan, terms.hold_duration.value, now));
+        if due <= now {
             return Err(DomainError::InvalidDecision("a hold's due date must be in the future".into()));
         }
         // Validate the fallback now, so that the timer cannot fail on it later.
-        verdict_of(&case, self.terms_of(&case).as_ref(), &hold.if_not_received)?;
+        verdict_of(&case, Some(&terms), &hold.if_not_received)?;
         let read_version = case.version;
         case.pend = Some(PendReason::OnHold {
             needed: hold.needed.clone(),
-            due: hold.due,
+            due,
             reviewer: reviewer.to_owned(),
             if_not_received: hold.if_not_received,
         });
-        let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::HoldExpiry, due_at: hold.due };
+        let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::HoldExpiry, due_at: due };
         let event =
             CaseEvent::new(&case.id, now, Actor::Reviewer(reviewer.to_owned()), EventKind::HoldPlaced, case.status)
-                .detail(format!("on hold until {}: {}", hold.due, hold.needed))
-                .rule("review.hold", None);
+                .detail(format!("on hold until {due}: {}", hold.needed))
+                .rule("review.hold", Some(terms.hold_duration.config_path.clone()));
         self.save(&mut case, read_version, &[event], &[timer], &[TimerKind::HoldExpiry]).await?;
         Ok(case)
     }

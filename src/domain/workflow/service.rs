@@ -11,7 +11,7 @@ use crate::domain::model::{
     Case, CaseLink, CaseRequest, CaseStatus, DenialKind, Determination, LineStatus, ReviewDecision, ServiceLine,
 };
 use crate::domain::repository::{CaseRepository, CaseUpdate};
-use crate::domain::rules::determination::{LineOutcome, apply_line_outcomes};
+use crate::domain::rules::determination::{LineOutcome, ValidityRule, apply_line_outcomes};
 use crate::domain::rules::{IntakeDecision, IntakeError, IntakeInput, IntakeOutcome, IntakeRejection, evaluate_intake};
 use crate::domain::terms::{ProgramTerms, UmPolicy};
 use crate::domain::timers::{TimerKind, TimerRequest};
@@ -206,7 +206,24 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         now: DateTime<Utc>,
     ) -> Result<CaseEvent, DomainError> {
         let terms = self.terms_of(case);
-        let validity_path = apply_line_outcomes(case, terms.as_ref(), &verdict.outcomes, now.date_naive());
+        let regimen_validity = match (&case.regimen, &case.program) {
+            (Some(regimen), Some(program)) => self
+                .policy
+                .regimen_named(
+                    &case.plan,
+                    case.line_of_business,
+                    program,
+                    case.request.primary_diagnosis().unwrap_or_default(),
+                    &regimen.regimen,
+                )
+                .and_then(|found| found.validity),
+            _ => None,
+        };
+        let rule = ValidityRule {
+            validity: regimen_validity.as_ref().or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
+            from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
+        };
+        let validity_path = apply_line_outcomes(case, rule, &verdict.outcomes, now.date_naive());
         if verdict.status.is_certified() && case.authorization_number.is_none() {
             case.authorization_number = Some(format!("A{:09}", self.repository.next_authorization_number().await?));
         }
@@ -235,6 +252,12 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         }
         if let Some(guideline) = &verdict.guideline {
             detail.push_str(&format!("; guideline: {guideline}"));
+        }
+        if let Some(notice) = terms.as_ref().map(|terms| &terms.phone_notice_before_denial)
+            && notice.value
+            && verdict.status == CaseStatus::Denied
+        {
+            detail.push_str(&format!("; provider notified by phone and in writing first ({})", notice.config_path));
         }
         if verdict.on_original_submission {
             detail.push_str("; made on the original submission");
