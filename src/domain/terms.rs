@@ -201,3 +201,84 @@ pub(crate) mod test_support {
         }
     }
 }
+
+/// A one-plan, one-program policy for unit tests of the rules (the numbers here are test data;
+/// the sample configuration is exercised by the scenario table in tests/).
+#[cfg(test)]
+pub(crate) mod table_policy {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Debug, Clone)]
+    pub(crate) struct TablePolicy {
+        pub(crate) terms: ProgramTerms,
+        pub(crate) codes: Vec<String>,
+        pub(crate) regimens: Vec<(Vec<String>, RegimenMatch)>,
+    }
+
+    pub(crate) fn cited<T>(value: T) -> Cited<T> {
+        Cited::new(value, "test")
+    }
+
+    impl TablePolicy {
+        pub(crate) fn new(pathway: Pathway, codes: &[&str]) -> Self {
+            let terms = ProgramTerms {
+                plan: "plan".into(),
+                line_of_business: LineOfBusiness::Commercial,
+                program: "program".into(),
+                pathway: cited(pathway),
+                excluded_places_of_service: cited(vec!["21".into(), "22".into(), "23".into()]),
+                excluded_service_codes: cited(vec!["G0378".into()]),
+                excluded_diagnosis_prefixes: cited(vec!["Z94.8".into()]),
+                retro_window: cited(DayCount::Business(1)),
+                standard_decision: cited(DecisionTime::BusinessDays(2)),
+                urgent_decision: cited(DecisionTime::Hours(24)),
+                retro_decision: None,
+                urgent_min_documents: cited(1),
+                approval_validity: Some(cited(Validity::Days(60))),
+                validity_from_requested_start: false,
+                partial_approval_allowed: cited(false),
+                extension_max_days: Some(cited(30)),
+                reconsideration: cited(ReconsiderationWindow::Within(DayCount::Business(5))),
+                appeal: cited(AppealTerms { handler: AppealHandler::Us, window: Some(DayCount::Calendar(180)) }),
+                peer_to_peer_after_denial: cited(PeerToPeerAfterDenial::MayChangeDecision),
+                real_time_requests_per_episode: Some(cited(2)),
+                real_time_codes: vec!["MSMPT".into(), "MSMOT".into()],
+                episode_max_gap: None,
+                overlap_as_additional_units: cited(true),
+                hold_duration: cited(DecisionTime::BusinessDays(2)),
+                phone_notice_before_denial: cited(false),
+            };
+            Self { terms, codes: codes.iter().map(|code| (*code).to_owned()).collect(), regimens: vec![] }
+        }
+    }
+
+    impl UmPolicy for TablePolicy {
+        fn program_for(&self, _: &str, _: LineOfBusiness, code: &str) -> Option<Cited<String>> {
+            self.codes.iter().any(|known| known == code).then(|| cited(self.terms.program.clone()))
+        }
+        fn terms(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<ProgramTerms> {
+            Some(self.terms.clone())
+        }
+        fn regimens(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, drugs: &[String]) -> Vec<RegimenMatch> {
+            let mut wanted: Vec<&String> = drugs.iter().collect();
+            wanted.sort();
+            wanted.dedup();
+            self.regimens
+                .iter()
+                .filter(|(set, _)| {
+                    let mut known: Vec<&String> = set.iter().collect();
+                    known.sort();
+                    known == wanted
+                })
+                .map(|(_, regimen)| regimen.clone())
+                .collect()
+        }
+        fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, name: &str) -> Option<RegimenMatch> {
+            self.regimens.iter().map(|(_, regimen)| regimen).find(|regimen| regimen.name == name).cloned()
+        }
+        fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
+            day.weekday().number_from_monday() <= 5
+        }
+    }
+}

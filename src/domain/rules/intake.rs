@@ -159,8 +159,10 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         return Ok(decision);
     }
     let excluded_dx = &terms.excluded_diagnosis_prefixes;
-    if let Some(code) =
-        request.diagnoses.iter().find(|code| excluded_dx.value.iter().any(|prefix| code.starts_with(prefix.as_str())))
+    if let Some(code) = request
+        .diagnoses
+        .iter()
+        .find(|code| excluded_dx.value.iter().any(|prefix| normalized_dx(code).starts_with(&normalized_dx(prefix))))
     {
         trace.push(step(
             EventKind::RuleEvaluated,
@@ -233,6 +235,11 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
     decision.terms = Some(terms);
     decision.trace = trace;
     Ok(decision)
+}
+
+/// ICD-10 without dots and upper-case (X12 sends `C50911`, people write `C50.911`).
+fn normalized_dx(code: &str) -> String {
+    code.trim().chars().filter(|c| *c != '.').map(|c| c.to_ascii_uppercase()).collect()
 }
 
 fn set_pending_lines(statuses: &mut [LineStatus], to: LineStatus) {
@@ -439,5 +446,172 @@ pub(crate) fn regimen_choice_outcome(regimen: &RegimenMatch, trace: &mut Vec<Tra
             format!("non-preferred regimen {}: peer-to-peer offered", regimen.name),
         ));
         IntakeOutcome::Pend(PendReason::PeerToPeerOffered { regimen: regimen.name.clone() })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::model::test_support::{sample_case, sample_request};
+    use crate::domain::model::{Attachment, MemberRecord};
+    use crate::domain::terms::table_policy::{TablePolicy, cited};
+    use chrono::TimeZone;
+
+    fn member() -> MemberRecord {
+        MemberRecord {
+            member_id: "M100".into(),
+            first_name: "Test".into(),
+            last_name: "Member".into(),
+            birth_date: NaiveDate::MIN,
+            gender: None,
+            plan: "plan".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            coverage_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            coverage_end: None,
+        }
+    }
+
+    // Wednesday 2026-03-04, 10:00 UTC.
+    fn received() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap()
+    }
+
+    fn run(policy: &TablePolicy, request: &CaseRequest, earlier: &[Case]) -> Result<IntakeDecision, IntakeError> {
+        let member = member();
+        let input = IntakeInput {
+            request,
+            member: Some(&member),
+            member_cases: earlier,
+            received_at: received(),
+            replaces: None,
+        };
+        evaluate_intake(policy, input)
+    }
+
+    #[test]
+    fn unknown_member_and_bad_birth_date_are_rejected() {
+        let policy = TablePolicy::new(Pathway::ClinicalReview, &["77301"]);
+        let mut request = sample_request("77301", received().date_naive());
+        let input =
+            IntakeInput { request: &request, member: None, member_cases: &[], received_at: received(), replaces: None };
+        assert_eq!(evaluate_intake(&policy, input), Err(IntakeError::Rejected(IntakeRejection::MemberNotFound)));
+        request.member.birth_date = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
+        assert_eq!(run(&policy, &request, &[]), Err(IntakeError::Rejected(IntakeRejection::BirthDateMismatch)));
+    }
+
+    #[test]
+    fn excluded_places_codes_and_diagnoses_need_no_authorization() {
+        let policy = TablePolicy::new(Pathway::ClinicalReview, &["77301", "G0378"]);
+        for pos in ["21", "22", "23"] {
+            let mut request = sample_request("77301", received().date_naive());
+            request.lines[0].place_of_service = Some(pos.into());
+            assert_eq!(run(&policy, &request, &[]).unwrap().outcome, IntakeOutcome::NoActionRequired, "POS {pos}");
+        }
+        let request = sample_request("G0378", received().date_naive());
+        assert_eq!(run(&policy, &request, &[]).unwrap().outcome, IntakeOutcome::NoActionRequired);
+        let mut request = sample_request("77301", received().date_naive());
+        request.diagnoses.push("Z948".into());
+        let decision = run(&policy, &request, &[]).unwrap();
+        assert_eq!(decision.outcome, IntakeOutcome::NoActionRequired);
+        assert_eq!(decision.trace.last().map(|s| s.rule), Some("intake.excluded_diagnosis"));
+        let request = sample_request("99999", received().date_naive());
+        assert_eq!(run(&policy, &request, &[]).unwrap().program, None);
+    }
+
+    #[test]
+    fn retro_window_in_business_days() {
+        let policy = TablePolicy::new(Pathway::ClinicalReview, &["77301"]);
+        // Received Wednesday: Tuesday is 1 business day back, Monday 2.
+        let inside = sample_request("77301", NaiveDate::from_ymd_opt(2026, 3, 3).unwrap());
+        assert_eq!(run(&policy, &inside, &[]).unwrap().outcome, IntakeOutcome::Pend(PendReason::ClinicalReview));
+        let outside = sample_request("77301", NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        let decision = run(&policy, &outside, &[]).unwrap();
+        assert_eq!(decision.outcome, IntakeOutcome::AdministrativeDenial);
+        assert_eq!(decision.line_statuses, vec![LineStatus::Denied]);
+    }
+
+    #[test]
+    fn urgent_without_document_is_standard_with_the_standard_clock() {
+        let policy = TablePolicy::new(Pathway::Questions, &["RC001"]);
+        let mut request = sample_request("RC001", received().date_naive());
+        request.urgency = Urgency::Urgent;
+        let decision = run(&policy, &request, &[]).unwrap();
+        assert_eq!(decision.effective_urgency, Urgency::Standard);
+        assert_eq!(decision.decision_due, Some(Utc.with_ymd_and_hms(2026, 3, 6, 10, 0, 0).unwrap()));
+        request.attachments.push(Attachment {
+            report_type: "09".into(),
+            transmission: "EL".into(),
+            control_id: "X".into(),
+        });
+        let decision = run(&policy, &request, &[]).unwrap();
+        assert_eq!(decision.effective_urgency, Urgency::Urgent);
+        assert_eq!(decision.decision_due, Some(received() + chrono::Duration::hours(24)));
+        assert_eq!(decision.outcome, IntakeOutcome::Pend(PendReason::AwaitingPathwayAnswers));
+    }
+
+    #[test]
+    fn regimens_preferred_non_preferred_custom_and_ambiguous() {
+        let mut policy = TablePolicy::new(Pathway::Regimen, &["J9000", "J9070", "J9267"]);
+        let regimen = |name: &str, preferred| RegimenMatch {
+            name: name.into(),
+            preferred,
+            config_path: format!("regimens.{name}"),
+            validity: None,
+        };
+        let ac_t = vec!["J9000".to_owned(), "J9070".to_owned(), "J9267".to_owned()];
+        policy.regimens =
+            vec![(ac_t.clone(), regimen("ddAC-T", true)), (vec!["J9000".into(), "J9070".into()], regimen("AC", false))];
+        let mut request = sample_request("J9000", received().date_naive());
+        let mut second = request.lines[0].clone();
+        second.service_code = "J9070".into();
+        request.lines.push(second);
+        assert_eq!(
+            run(&policy, &request, &[]).unwrap().outcome,
+            IntakeOutcome::Pend(PendReason::PeerToPeerOffered { regimen: "AC".into() })
+        );
+        let mut third = request.lines[0].clone();
+        third.service_code = "J9267".into();
+        request.lines.push(third);
+        let decision = run(&policy, &request, &[]).unwrap();
+        assert_eq!(decision.outcome, IntakeOutcome::Approve);
+        assert_eq!(decision.regimen.map(|r| r.regimen), Some("ddAC-T".into()));
+        policy.regimens.push((ac_t, regimen("AC-weekly-T", false)));
+        assert_eq!(
+            run(&policy, &request, &[]).unwrap().outcome,
+            IntakeOutcome::Pend(PendReason::AwaitingRegimenChoice {
+                candidates: vec!["ddAC-T".into(), "AC-weekly-T".into()]
+            })
+        );
+        request.lines.truncate(1);
+        assert_eq!(run(&policy, &request, &[]).unwrap().outcome, IntakeOutcome::Pend(PendReason::ClinicalReview));
+    }
+
+    #[test]
+    fn therapy_episode_counts_earlier_requests_within_the_gap() {
+        let mut policy = TablePolicy::new(Pathway::RealTimeEpisode, &["MSMPT", "MSMST"]);
+        policy.terms.episode_max_gap = Some(cited(crate::domain::terms::DayCount::Calendar(60)));
+        let request = sample_request("MSMPT", received().date_naive());
+        let earlier = |id: &str, days_before: u64| {
+            let mut case = sample_case(id, received());
+            case.plan = "plan".into();
+            case.program = Some("program".into());
+            case.status = CaseStatus::Approved;
+            case.request = sample_request("MSMPT", received().date_naive() - chrono::Days::new(days_before));
+            case
+        };
+        assert_eq!(run(&policy, &request, &[]).unwrap().outcome, IntakeOutcome::Approve);
+        assert_eq!(run(&policy, &request, &[earlier("A", 30)]).unwrap().outcome, IntakeOutcome::Approve);
+        assert_eq!(
+            run(&policy, &request, &[earlier("A", 30), earlier("B", 70)]).unwrap().outcome,
+            IntakeOutcome::Pend(PendReason::ClinicalReview)
+        );
+        // A gap longer than the episode's starts a new episode.
+        assert_eq!(
+            run(&policy, &request, &[earlier("A", 61), earlier("B", 100)]).unwrap().outcome,
+            IntakeOutcome::Approve
+        );
+        let speech = sample_request("MSMST", received().date_naive());
+        assert_eq!(run(&policy, &speech, &[]).unwrap().outcome, IntakeOutcome::Pend(PendReason::ClinicalReview));
     }
 }
