@@ -25,6 +25,7 @@ impl<T> Cited<T> {
 pub enum DayCount {
     Business(u32),
     Calendar(u32),
+    Months(u32),
 }
 
 /// How long a decision may take.
@@ -33,12 +34,14 @@ pub enum DecisionTime {
     Hours(u32),
     BusinessDays(u32),
     CalendarDays(u32),
+    Months(u32),
 }
 
 /// How long an approval is valid from the determination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
     Days(u32),
+    BusinessDays(u32),
     Months(u32),
 }
 
@@ -75,6 +78,7 @@ pub struct AppealTerms {
 pub enum PeerToPeerAfterDenial {
     MayChangeDecision,
     ConsultativeOnly,
+    NotAvailable,
 }
 
 /// The pathway a program's requests go through at intake.

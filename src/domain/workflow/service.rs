@@ -223,7 +223,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             validity: regimen_validity.as_ref().or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
             from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
         };
-        let validity_path = apply_line_outcomes(case, rule, &verdict.outcomes, now.date_naive());
+        let validity_path = apply_line_outcomes(self.policy.as_ref(), case, rule, &verdict.outcomes, now.date_naive());
         if verdict.status.is_certified() && case.authorization_number.is_none() {
             case.authorization_number = Some(format!("A{:09}", self.repository.next_authorization_number().await?));
         }
