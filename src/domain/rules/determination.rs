@@ -117,6 +117,7 @@ mod tests {
     use super::*;
     use crate::domain::model::test_support::sample_case;
     use crate::domain::model::{CaseStatus, QuantityKind};
+    use crate::domain::terms::cited;
     use crate::domain::terms::test_support::WeekdayPolicy;
     use chrono::{TimeZone, Utc};
 
@@ -149,7 +150,7 @@ mod tests {
     #[test]
     fn validity_counts_from_the_determination_or_the_requested_start() {
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        let sixty = Cited::new(Validity::Days(60), "test.validity");
+        let sixty = cited(Validity::Days(60), "test.validity");
         let from_decision = ValidityRule { validity: Some(&sixty), from_requested_start: false };
         assert_eq!(
             approval_period(&WeekdayPolicy { holidays: vec![] }, "p", from_decision, day(3, 10), day(3, 10), day(3, 2)),
