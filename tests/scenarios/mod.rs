@@ -25,7 +25,11 @@ pub use table::scenarios;
 
 /// The sample configuration as the domain sees it.
 pub fn sample_policy() -> Arc<dyn UmPolicy> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/umgate.toml");
+    // UMGATE_SCENARIO_CONFIG points the table at another configuration (the default is the sample).
+    let root = match std::env::var_os("UMGATE_SCENARIO_CONFIG") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/umgate.toml"),
+    };
     umgate::domain::policy_adapter::load_sample(&root).unwrap_or_else(|error| panic!("sample configuration: {error}"))
 }
 
@@ -55,6 +59,8 @@ pub struct Req {
     pub npi: &'static str,
     /// Send a member id that is not on the roster.
     pub unknown_member: bool,
+    /// Requested period length in days after the date of service (`service_to`).
+    pub until_days: Option<u64>,
 }
 
 pub fn req(codes: &[&'static str], diagnoses: &[&'static str]) -> Req {
@@ -67,6 +73,7 @@ pub fn req(codes: &[&'static str], diagnoses: &[&'static str]) -> Req {
         dos: Dos::Today,
         npi: "1234567893",
         unknown_member: false,
+        until_days: None,
     }
 }
 
@@ -82,6 +89,10 @@ impl Req {
     }
     pub fn dos(mut self, dos: Dos) -> Self {
         self.dos = dos;
+        self
+    }
+    pub fn until(mut self, days: u64) -> Self {
+        self.until_days = Some(days);
         self
     }
     pub fn visits(mut self, visits: u32) -> Self {
@@ -340,7 +351,7 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                     service_code: (*code).into(),
                     quantity: *quantity,
                     service_from: dos,
-                    service_to: None,
+                    service_to: spec.until_days.and_then(|days| dos.checked_add_days(Days::new(days))),
                     place_of_service: Some(spec.place_of_service.into()),
                     bill_type: None,
                     revenue_code: None,

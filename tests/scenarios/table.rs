@@ -13,7 +13,7 @@ pub const ABH_IL: &str = "aetna-better-health-il";
 pub const MED_ONC: Option<&str> = Some("medical-oncology");
 pub const RAD_ONC: Option<&str> = Some("radiation-oncology");
 pub const THERAPY: Option<&str> = Some("therapy");
-pub const MSK: Option<&str> = Some("msk");
+pub const MSK: Option<&str> = Some("msk-pain");
 
 /// FOLFOX for colon cancer: preferred.
 pub const FOLFOX: &[&str] = &["J9263", "J0640", "J9190"];
@@ -23,7 +23,7 @@ pub const TAC: &[&str] = &["J9171", "J9000", "J9070"];
 /// AC → paclitaxel: shared by dose-dense (preferred) and weekly (not preferred) regimens.
 pub const AC_T: &[&str] = &["J9000", "J9070", "J9267"];
 pub const BREAST: &[&str] = &["C50.911"];
-pub const PREFERRED_AC_T: &str = "dd-ac-paclitaxel-q2w";
+pub const PREFERRED_AC_T: &str = "breast-ddAC-T";
 /// A drug set no regimen has: custom.
 pub const CUSTOM: &[&str] = &["J9263", "J9035"];
 pub const TRANSPLANT: &str = "Z94.84";
@@ -219,7 +219,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 steps.extend([
                     Step::PeerToPeer(P2pEligibility::ConsultativeOnly),
                     Step::Reconsider { accepted: false },
-                    Step::Appeal { outcome: "refused" },
+                    Step::Appeal { outcome: "health_plan" },
                     Step::Expect(expect(Denied, "A3")),
                 ]);
                 steps
@@ -231,13 +231,13 @@ pub fn scenarios() -> Vec<Scenario> {
             Commercial,
             THERAPY,
             vec![
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Approved, "A1").rule("pathway.therapy.real_time").authorized()),
                 Step::AdvancePastApproval,
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Approved, "A1").rule("pathway.therapy.real_time")),
                 Step::AdvancePastApproval,
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("pathway.therapy.real_time")),
             ],
         ),
@@ -247,13 +247,13 @@ pub fn scenarios() -> Vec<Scenario> {
             Commercial,
             THERAPY,
             vec![
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Cancel,
                 Step::Expect(expect(Cancelled, "C")),
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Approved, "A1")),
                 Step::AdvancePastApproval,
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Approved, "A1")),
             ],
         ),
@@ -263,9 +263,9 @@ pub fn scenarios() -> Vec<Scenario> {
             Commercial,
             THERAPY,
             vec![
-                Step::Submit(req(PT, BACK_PAIN).visits(6)),
+                Step::Submit(req(PT, BACK_PAIN).visits(6).until(30)),
                 Step::Expect(expect(Approved, "A1")),
-                Step::Submit(req(PT, BACK_PAIN).visits(4)),
+                Step::Submit(req(PT, BACK_PAIN).visits(4).until(30)),
                 Step::Expect(expect(Pended, "A4").pend("overlapping_request").rule("workflow.overlapping_request")),
             ],
         ),
@@ -275,7 +275,7 @@ pub fn scenarios() -> Vec<Scenario> {
             Commercial,
             THERAPY,
             vec![
-                Step::Submit(req(PT, BACK_PAIN).visits(8)),
+                Step::Submit(req(PT, BACK_PAIN).visits(8).until(30)),
                 Step::Expect(expect(Approved, "A1")),
                 Step::Extend { days: 31, accepted: false },
                 Step::Extend { days: 30, accepted: true },
@@ -288,9 +288,9 @@ pub fn scenarios() -> Vec<Scenario> {
             Commercial,
             THERAPY,
             vec![
-                Step::Submit(req(PT, BACK_PAIN).visits(8)),
+                Step::Submit(req(PT, BACK_PAIN).visits(8).until(30)),
                 Step::Expect(expect(Approved, "A1")),
-                Step::Update(req(PT, BACK_PAIN).visits(12)),
+                Step::Update(req(PT, BACK_PAIN).visits(12).until(30)),
                 Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("workflow.authorization_update")),
                 Step::ExpectPrevious(expect(Approved, "A1")),
                 Step::Decide(ReviewDecision::Approve),
@@ -299,33 +299,33 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
         ),
         row(
-            "emergency room: no authorization required",
+            "emergency room (POS 23): no authorization required",
             CIGNA,
             Commercial,
-            MED_ONC,
+            None,
             vec![
                 Step::Submit(req(FOLFOX, COLON).pos("23")),
-                Step::Expect(expect(NoActionRequired, "NA").rule("intake.place_of_service")),
+                Step::Expect(expect(NoActionRequired, "NA").rule("intake.exemption")),
             ],
         ),
         row(
-            "observation: no authorization required",
+            "observation (HCPCS G0378): no authorization required",
             HEALTHSPRING,
             Medicare,
-            RAD_ONC,
+            None,
             vec![
-                Step::Submit(req(RAD_ONC_CODE, PROSTATE).pos("22")),
-                Step::Expect(expect(NoActionRequired, "NA").rule("intake.place_of_service")),
+                Step::Submit(req(&["G0378"], PROSTATE)),
+                Step::Expect(expect(NoActionRequired, "NA").rule("intake.exemption")),
             ],
         ),
         row(
-            "inpatient: no authorization required",
+            "inpatient (POS 21): no authorization required",
             AETNA_MEDICAID,
             Medicaid,
-            MSK,
+            None,
             vec![
                 Step::Submit(req(MSK_CODE, LUMBAR).pos("21")),
-                Step::Expect(expect(NoActionRequired, "NA").rule("intake.place_of_service")),
+                Step::Expect(expect(NoActionRequired, "NA").rule("intake.exemption")),
             ],
         ),
         row(
