@@ -458,5 +458,77 @@ pub fn scenarios() -> Vec<Scenario> {
                 Step::Expect(expect(Denied, "A3").rule("intake.retro_window")),
             ],
         ),
+        row(
+            "aetna better health IL medicaid MSK: retro decision clock 14 calendar days",
+            ABH_IL,
+            Medicaid,
+            MSK,
+            vec![
+                Step::Submit(req(MSK_CODE, LUMBAR).dos(Dos::CalendarDaysAgo(10))),
+                Step::Expect(expect(Pended, "A4").due_in_hours(14 * 24).rule("workflow.decision_clock")),
+            ],
+        ),
+        row(
+            "aetna medicaid MSK: after the reconsideration window the P2P is consultative only",
+            AETNA_MEDICAID,
+            Medicaid,
+            MSK,
+            {
+                let mut steps = msk_denied();
+                steps.extend([Step::AdvanceBusinessDays(6), Step::PeerToPeer(P2pEligibility::ConsultativeOnly)]);
+                steps
+            },
+        ),
+        row(
+            "cigna therapy denial: appeal reviewed by us inside 180 days, reconsideration after 45 refused",
+            CIGNA,
+            Commercial,
+            THERAPY,
+            vec![
+                Step::Submit(req(&["MSMST", "97110"], BACK_PAIN).visits(10).until(30)),
+                Step::Expect(expect(Pended, "A4").pend("clinical_review")),
+                Step::Decide(ReviewDecision::PartiallyApprove {
+                    approved_lines: vec![0],
+                    rationale: "97110 not necessary".into(),
+                    guideline: Some("therapy guideline 3".into()),
+                }),
+                Step::Expect(expect(PartiallyApproved, "A2").authorized()),
+                Step::AdvanceCalendarDays(46),
+                Step::Reconsider { accepted: false },
+                Step::Appeal { outcome: "accepted" },
+                Step::Expect(expect(Pended, "A4").rule("post_decision.appeal")),
+            ],
+        ),
+        row(
+            "cigna medical oncology reconsideration on or before the date of service",
+            CIGNA,
+            Commercial,
+            MED_ONC,
+            vec![
+                Step::Submit(req(CUSTOM, COLON).dos(Dos::InDays(10))),
+                Step::Decide(deny()),
+                Step::Expect(expect(Denied, "A3")),
+                Step::PeerToPeer(P2pEligibility::Eligible),
+                Step::AdvanceCalendarDays(10),
+                Step::Reconsider { accepted: true },
+                Step::Expect(expect(Pended, "A4")),
+                Step::Decide(deny()),
+                Step::AdvanceCalendarDays(1),
+                Step::Reconsider { accepted: false },
+                Step::Appeal { outcome: "health_plan" },
+            ],
+        ),
+        row(
+            "cigna medical oncology: cancelled by the requester",
+            CIGNA,
+            Commercial,
+            MED_ONC,
+            vec![
+                Step::Submit(req(TAC, BREAST)),
+                Step::Cancel,
+                Step::Expect(expect(Cancelled, "C")),
+                Step::PeerToPeer(P2pEligibility::NotEligible),
+            ],
+        ),
     ]
 }
