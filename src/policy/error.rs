@@ -32,7 +32,7 @@ impl fmt::Display for ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The root file could not be read (missing, permissions): a usage error.
-    #[error("cannot read configuration {}: {source}", path.display())]
+    #[error("cannot read configuration {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

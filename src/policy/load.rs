@@ -60,7 +60,15 @@ pub(super) fn load(root: &Path, read: &dyn Fn(&Path) -> std::io::Result<String>)
     let mut parsed = Vec::new();
     read_tree(root.to_path_buf(), text, read, &mut diagnostics, &mut parsed);
     let policy = super::validate::build(parsed, &mut diagnostics);
-    if diagnostics.errors.is_empty() { Ok(policy) } else { Err(LoadError::Invalid(diagnostics.errors)) }
+    if diagnostics.errors.is_empty() {
+        return Ok(policy);
+    }
+    // In reading order of the files, then by place; the parser may report one place twice.
+    let order = |error: &ConfigError| diagnostics.sources.iter().position(|s| s.path == error.file);
+    let mut errors = diagnostics.errors.clone();
+    errors.sort_by_key(|e| (order(e), e.line, e.column));
+    errors.dedup();
+    Err(LoadError::Invalid(errors))
 }
 
 /// Reads `path` (already read as `text`) and, depth first, the files it includes.

@@ -200,3 +200,6 @@ impl Policy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
