@@ -587,7 +587,8 @@ mod tests {
         second.service_code = "77302".into();
         request.lines.push(second);
         let case = service.submit(request).await.unwrap().case().unwrap().clone();
-        let partial = ReviewDecision::PartiallyApprove { approved_lines: vec![1], rationale: "r".into(), guideline: None };
+        let partial =
+            ReviewDecision::PartiallyApprove { approved_lines: vec![1], rationale: "r".into(), guideline: None };
         let terms = service.terms_of(&case);
         assert!(matches!(
             verdict_of(&case, terms.as_ref(), &partial),
@@ -598,7 +599,8 @@ mod tests {
         let verdict = verdict_of(&case, Some(&allowing), &partial).unwrap();
         assert_eq!(verdict.status, CaseStatus::PartiallyApproved);
         assert_eq!(verdict.outcomes, vec![LineOutcome::Deny, LineOutcome::Approve]);
-        let everything = ReviewDecision::PartiallyApprove { approved_lines: vec![0, 1], rationale: "r".into(), guideline: None };
+        let everything =
+            ReviewDecision::PartiallyApprove { approved_lines: vec![0, 1], rationale: "r".into(), guideline: None };
         assert!(matches!(verdict_of(&case, Some(&allowing), &everything), Err(DomainError::InvalidDecision(_))));
     }
 }
