@@ -9,12 +9,12 @@ use chrono::{Datelike, NaiveDate};
 
 use super::model::{LineOfBusiness, RequestedLine};
 use super::terms::{
-    AppealHandler, AppealTerms, Cited, DayCount, DecisionTime, Pathway, PeerToPeerAfterDenial, ProgramTerms,
-    ReconsiderationWindow, RegimenMatch, UmPolicy, Validity,
+    AppealHandler, AppealTerms, Cited, DayCount, DecisionTime, ExtensionTerms, Pathway, PeerToPeerAfterDenial,
+    ProgramTerms, ReconsiderationWindow, RegimenMatch, UmPolicy, Validity,
 };
 use crate::policy::{
-    ExemptionKind, Handler, LoadError, OverlapHandling, PeerToPeerEffect, Policy, ProgramKind, ProgramPolicy,
-    Reconsideration, Regimen, TimeLimit, ValidityStart,
+    ExemptionKind, Handler, InProgressExpiry, LoadError, OverlapHandling, PeerToPeerEffect, Policy, ProgramKind,
+    ProgramPolicy, Reconsideration, Regimen, TimeLimit, ValidityStart,
 };
 
 /// Loads a configuration file for the domain.
@@ -56,15 +56,6 @@ pub fn validity(limit: TimeLimit) -> Validity {
         TimeLimit::CalendarDays(days) => Validity::Days(days),
         TimeLimit::BusinessDays(days) => Validity::BusinessDays(days),
         TimeLimit::Months(months) => Validity::Months(months),
-    }
-}
-
-/// Date extension maximum in calendar days (extensions are stated in days).
-fn extension_days(limit: TimeLimit) -> u32 {
-    match limit {
-        TimeLimit::Hours(hours) => hours / 24,
-        TimeLimit::CalendarDays(days) | TimeLimit::BusinessDays(days) => days,
-        TimeLimit::Months(months) => months.saturating_mul(30),
     }
 }
 
@@ -144,7 +135,12 @@ impl UmPolicy for Policy {
                 .as_ref()
                 .is_some_and(|validity| validity.from == ValidityStart::RequestedStart),
             partial_approval_allowed: recite(entry.partial_approvals_allowed(), |allowed| allowed),
-            extension_max_days: entry.date_extension_max().map(|cited| recite(cited, extension_days)),
+            extension: entry.date_extension.as_ref().zip(entry.date_extension_max()).map(|(extension, max)| {
+                recite(max, |limit| ExtensionTerms {
+                    max: day_count(limit),
+                    before_expiry: extension.must_request_before_expiry,
+                })
+            }),
             reconsideration,
             appeal,
             peer_to_peer_after_denial: recite(entry.peer_to_peer_after_denial(), |effect| match effect {
@@ -216,6 +212,16 @@ impl UmPolicy for Policy {
             };
             cite(kind.to_owned(), cited.config_path)
         })
+    }
+
+    fn in_progress_expiry(&self, plan: &str) -> Option<Cited<bool>> {
+        let plan = self.plan(plan)?;
+        let requests = &plan.in_progress_requests;
+        match requests.expires {
+            InProgressExpiry::EndOfDay => {
+                Some(cite(requests.correspondence, format!("plans.{}.in_progress_requests", plan.key)))
+            }
+        }
     }
 
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool {

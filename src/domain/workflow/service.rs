@@ -363,17 +363,25 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let requester = Actor::Requester(request.requesting_provider.npi.clone());
         let mut case = new_case(id, request, &skeleton, now);
         case.status = CaseStatus::InProgress;
+        let expiry = self.policy.in_progress_expiry(&case.plan);
         let end_of_day = now
             .date_naive()
             .checked_add_days(Days::new(1))
             .and_then(|day| day.and_hms_opt(0, 0, 0))
             .map(|midnight| midnight.and_utc())
             .unwrap_or(now);
-        let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day };
+        let timers: Vec<TimerRequest> = expiry
+            .iter()
+            .map(|_| TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day })
+            .collect();
+        let detail = match &expiry {
+            Some(_) => format!("in progress; expires at {end_of_day} unless submitted"),
+            None => "in progress".to_owned(),
+        };
         let event = CaseEvent::new(&case.id, now, requester, EventKind::Started, case.status)
-            .detail(format!("in progress; expires at {end_of_day} unless submitted"))
-            .rule("workflow.in_progress_expiry", None);
-        self.repository.insert_case(&case, &[event], &[timer]).await?;
+            .detail(detail)
+            .rule("workflow.in_progress_expiry", expiry.map(|cited| cited.config_path));
+        self.repository.insert_case(&case, &[event], &timers).await?;
         Ok(Submission::Recorded(Box::new(case)))
     }
 
