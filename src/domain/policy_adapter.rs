@@ -30,12 +30,14 @@ fn recite<T, U>(cited: Cited<T>, map: impl FnOnce(T) -> U) -> Cited<U> {
     cite(map(cited.value), cited.config_path)
 }
 
+const HOURS_PER_DAY: u32 = 24;
+
 /// A time limit as a window of days. Hours round up to whole days.
 pub fn day_count(limit: TimeLimit) -> DayCount {
     match limit {
         TimeLimit::BusinessDays(days) => DayCount::Business(days),
         TimeLimit::CalendarDays(days) => DayCount::Calendar(days),
-        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(24)),
+        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(HOURS_PER_DAY)),
         TimeLimit::Months(months) => DayCount::Months(months),
     }
 }
@@ -52,7 +54,7 @@ pub fn decision_time(limit: TimeLimit) -> DecisionTime {
 /// Hours of validity round up to whole days.
 pub fn validity(limit: TimeLimit) -> Validity {
     match limit {
-        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(24)),
+        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(HOURS_PER_DAY)),
         TimeLimit::CalendarDays(days) => Validity::Days(days),
         TimeLimit::BusinessDays(days) => Validity::BusinessDays(days),
         TimeLimit::Months(months) => Validity::Months(months),
