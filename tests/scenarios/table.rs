@@ -555,5 +555,19 @@ pub fn scenarios() -> Vec<Scenario> {
                 Step::ExpectQueuedBeforePrevious,
             ],
         ),
+        row(
+            "healthspring MA radiation oncology: the decision clock starts when the pathway answers arrive",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE)),
+                Step::Expect(expect(Pended, "A4").due_in_hours(48)),
+                Step::AdvanceHours(24),
+                Step::AnswerPathway { criteria_met: false },
+                // Answered Thursday 14:00: 2 business days → Monday 14:00, 120 h after receipt.
+                Step::Expect(expect(Pended, "A4").pend("clinical_review").due_in_hours(120)),
+            ],
+        ),
     ]
 }
