@@ -16,6 +16,9 @@ use crate::domain::rules::{IntakeDecision, IntakeError, IntakeInput, IntakeOutco
 use crate::domain::terms::{ProgramTerms, UmPolicy};
 use crate::domain::timers::{TimerKind, TimerRequest};
 
+/// Reads-and-retries of the original of an authorization update under concurrent changes.
+const WITHDRAW_ATTEMPTS: u32 = 3;
+
 /// The UM case service: every workflow operation of SPEC §3.
 pub struct CaseService<R, C> {
     pub(super) policy: Arc<dyn UmPolicy>,
@@ -303,22 +306,30 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let Some(original_id) = case.original_of_update().filter(|_| case.status.is_certified()) else {
             return Ok(());
         };
-        let mut original = self.load(original_id).await?;
-        if !original.status.is_certified() {
-            return Ok(());
-        }
-        let read_version = original.version;
-        original.status = CaseStatus::Withdrawn;
-        for line in &mut original.lines {
-            if matches!(line.status, LineStatus::Approved | LineStatus::Modified) {
-                line.status = LineStatus::Cancelled;
+        // The replacement is already stored: a concurrent change of the original is retried on
+        // a fresh read rather than reported as a conflict of the decision that succeeded.
+        let mut attempts_left = WITHDRAW_ATTEMPTS;
+        loop {
+            let mut original = self.load(original_id).await?;
+            if !original.status.is_certified() {
+                return Ok(());
+            }
+            let read_version = original.version;
+            original.status = CaseStatus::Withdrawn;
+            for line in &mut original.lines {
+                if matches!(line.status, LineStatus::Approved | LineStatus::Modified) {
+                    line.status = LineStatus::Cancelled;
+                }
+            }
+            original.links.push(CaseLink::ReplacedBy { replacement: case.id.clone() });
+            let event = CaseEvent::new(&original.id, now, Actor::System, EventKind::Withdrawn, original.status)
+                .detail(format!("replaced by the approved update {}", case.id))
+                .rule("workflow.authorization_update", None);
+            match self.save(&mut original, read_version, &[event], &[], &[]).await {
+                Err(DomainError::Conflict { .. }) if attempts_left > 1 => attempts_left -= 1,
+                other => return other,
             }
         }
-        original.links.push(CaseLink::ReplacedBy { replacement: case.id.clone() });
-        let event = CaseEvent::new(&original.id, now, Actor::System, EventKind::Withdrawn, original.status)
-            .detail(format!("replaced by the approved update {}", case.id))
-            .rule("workflow.authorization_update", None);
-        self.save(&mut original, read_version, &[event], &[], &[]).await
     }
 
     /// The pended cases ordered by due time, with overdue flags.
