@@ -186,6 +186,14 @@ const CASES: &[(&str, &str, &str, &str, &str, &str)] = &[
         "",
     ),
     (
+        "plans/demo-plan.toml",
+        "name = \"Demo plan\"",
+        "name = \"Demo plan",
+        "name = \"Demo plan",
+        "plans.demo-plan.name",
+        "invalid basic string",
+    ),
+    (
         "umgate.toml",
         "codes = [\"RC*\", \"77261-77799\"]",
         "codes = [\"RC*\", \"J9000-J9099\"]",

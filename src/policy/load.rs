@@ -125,7 +125,9 @@ fn parse(file: usize, diagnostics: &mut Diagnostics) -> Option<ConfigFile> {
     if !syntax_errors.is_empty() {
         for error in syntax_errors {
             let span = error.span().unwrap_or(0..0);
-            let field = field_at(&text, span.start).unwrap_or_else(|| "(syntax)".to_owned());
+            let field = line_field(&text, span.start)
+                .or_else(|| field_at(&text, span.start))
+                .unwrap_or_else(|| "(syntax)".to_owned());
             diagnostics.error(file, span, field, first_line(error.message()));
         }
         return None;
@@ -289,6 +291,28 @@ fn search_value(
     }
 }
 
+/// For a syntax error, where the parser has no tree: the dotted key of the line at `offset`,
+/// after the nearest `[table]` header above it (`plans.x.name` for `name = "unterminated`).
+fn line_field(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next().unwrap_or("");
+    let header = before[..line_start]
+        .lines()
+        .chain(std::iter::once(line))
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_owned());
+    let key = line.split_once('=').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (header, key) {
+        (Some(header), Some(key)) if !header.is_empty() => Some(format!("{header}.{key}")),
+        (_, Some(key)) => Some(key.to_owned()),
+        (Some(header), None) if !header.is_empty() => Some(header),
+        _ => None,
+    }
+}
+
 /// The span of the key at `path` (`["plans", "x", "programs"]`) in `text`.
 pub(super) fn key_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
     let (table, _) = DeTable::parse_recoverable(text);
@@ -345,6 +369,15 @@ mod tests {
         let text = "[[partners]]\nkey = \"demo\"\n[[partners]]\nkey = \"b\"\n";
         let offset = text.find("\"b\"").unwrap_or(0);
         assert_eq!(field_at(text, offset).as_deref(), Some("partners[1].key"));
+    }
+
+    #[test]
+    fn syntax_errors_are_named_by_their_line() {
+        let text = "[[partners]]\nkey = \"demo\"\n\n[plans.a]\nname = \"unterminated\n";
+        let offset = text.find("\"unterminated").unwrap_or(0);
+        assert_eq!(line_field(text, offset).as_deref(), Some("plans.a.name"));
+        assert_eq!(line_field("x = [", 4).as_deref(), Some("x"));
+        assert_eq!(line_field("[plans.a\n", 8).as_deref(), Some("plans.a"));
     }
 
     #[test]
