@@ -131,6 +131,9 @@ impl UmPolicy for Policy {
             urgent_decision: recite(entry.urgent_decision(), decision_time),
             retro_decision: entry.retro_decision().map(|cited| recite(cited, decision_time)),
             urgent_min_documents: entry.urgent_min_clinical_documents(),
+            max_documents: self.uploads_for(entry).map(|profile| {
+                cite(profile.max_documents(), format!("upload_profiles.{}.max_documents", entry.uploads.get_ref()))
+            }),
             approval_validity: entry.validity_for(None).map(|cited| recite(cited, validity)),
             site_of_care_redirect_validity: entry.site_of_care_redirect_validity().map(|cited| recite(cited, validity)),
             validity_from_requested_start: entry
