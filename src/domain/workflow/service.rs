@@ -357,6 +357,33 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         self.load(case_id).await
     }
 
+    /// Authorization lookup by number and ordering/requesting NPI (SPEC §6): `None` unless both match.
+    pub async fn lookup_by_authorization(
+        &self,
+        authorization_number: &str,
+        requesting_npi: &str,
+    ) -> Result<Option<Case>, DomainError> {
+        let found = self.repository.case_by_authorization_number(authorization_number).await?;
+        Ok(found.filter(|case| case.request.requesting_provider.npi == requesting_npi))
+    }
+
+    /// Authorization lookup by member (SPEC §6): the member's cases when the roster entry matches
+    /// the date of birth and plan given; empty otherwise.
+    pub async fn lookup_by_member(
+        &self,
+        member_id: &str,
+        birth_date: chrono::NaiveDate,
+        plan: &str,
+    ) -> Result<Vec<Case>, DomainError> {
+        let Some(member) = self.repository.get_member(member_id).await? else {
+            return Ok(Vec::new());
+        };
+        if member.birth_date != birth_date || member.plan != plan {
+            return Ok(Vec::new());
+        }
+        Ok(self.repository.cases_for_member(member_id).await?)
+    }
+
     /// The explainable history of a case.
     pub async fn history(&self, case_id: &str) -> Result<Vec<CaseEvent>, DomainError> {
         Ok(self.repository.case_events(case_id).await?)
@@ -532,6 +559,21 @@ mod tests {
         assert!(approved.authorization_number.is_some());
         let again = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await;
         assert!(matches!(again, Err(DomainError::InvalidState { action: "decide", .. })));
+    }
+
+    #[tokio::test]
+    async fn lookups_need_the_matching_npi_or_birth_date_and_plan() {
+        let service = service().await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let case = service.submit(sample_request("77301", day)).await.unwrap().case().unwrap().clone();
+        let approved = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await.unwrap();
+        let number = approved.authorization_number.clone().unwrap();
+        let npi = approved.request.requesting_provider.npi.clone();
+        assert_eq!(service.lookup_by_authorization(&number, &npi).await.unwrap().map(|c| c.id), Some(case.id.clone()));
+        assert_eq!(service.lookup_by_authorization(&number, "1245319599").await.unwrap(), None);
+        assert_eq!(service.lookup_by_member("M100", NaiveDate::MIN, "plan").await.unwrap().len(), 1);
+        assert!(service.lookup_by_member("M100", day, "plan").await.unwrap().is_empty());
+        assert!(service.lookup_by_member("M100", NaiveDate::MIN, "other").await.unwrap().is_empty());
     }
 
     #[tokio::test]
