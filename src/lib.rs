@@ -9,12 +9,16 @@
 //! * [`ack`]: 999 and TA1 acknowledgments built from validation results.
 //! * [`synth`]: deterministic synthetic 278/270 interchanges for benchmarks and tests
 //!   (`umgate gen`).
+//! * [`policy`]: the UM policy configuration (TOML per plan × line of business × program),
+//!   validated at start, with business-day calendars and regimen matching.
 //! * edges: [`cli`] and [`server`] (the daemon). Only these use `anyhow`.
 #![forbid(unsafe_code)]
 
 pub mod ack;
 pub mod cli;
+pub mod domain;
 pub mod grammar;
+pub mod policy;
 pub mod server;
 pub mod synth;
 pub mod validation;
