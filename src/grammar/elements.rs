@@ -214,17 +214,28 @@ fn is_decimal(value: &[u8]) -> bool {
     dots <= 1 && digits > 0
 }
 
-/// CCYYMMDD, or YYMMDD (6 digits), a real calendar date.
+/// CCYYMMDD, or YYMMDD (6 digits, read as 20YY), a real calendar date. Checked by hand: dates
+/// are in most segments, and a general date parser costs more than the rest of the segment.
 pub fn is_date(value: &[u8]) -> bool {
     if !value.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let text = match value.len() {
-        8 => String::from_utf8_lossy(value).into_owned(),
-        6 => format!("20{}", String::from_utf8_lossy(value)),
+    let number = |digits: &[u8]| digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let (year, rest) = match value.len() {
+        8 => (number(&value[..4]), &value[4..]),
+        6 => (2000 + number(&value[..2]), &value[2..]),
         _ => return false,
     };
-    chrono::NaiveDate::parse_from_str(&text, "%Y%m%d").is_ok()
+    let (month, day) = (number(&rest[..2]), number(&rest[2..]));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days_in_month).contains(&day)
 }
 
 /// HHMM, HHMMSS or HHMMSSd..d with real hours, minutes and seconds.
@@ -290,6 +301,8 @@ mod tests {
     #[test]
     fn dates_and_times() {
         assert!(is_date(b"20240229") && !is_date(b"20230229") && is_date(b"240101") && !is_date(b"2024010"));
+        assert!(is_date(b"20000229") && !is_date(b"19000229") && !is_date(b"20241301") && !is_date(b"20240100"));
+        assert!(is_date(b"20241231") && !is_date(b"20240431") && !is_date(b"2024-1-01") && !is_date(b"20240132"));
         assert!(
             is_time(b"1200") && is_time(b"235959") && is_time(b"1030451") && !is_time(b"3339") && !is_time(b"1260")
         );
