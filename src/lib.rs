@@ -16,6 +16,7 @@ pub mod ack;
 pub mod cli;
 pub mod grammar;
 pub mod server;
+pub mod storage;
 pub mod synth;
 pub mod validation;
 pub mod x12;

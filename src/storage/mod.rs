@@ -1,0 +1,261 @@
+//! Durable storage for the UM engine: cases, their append-only history, timers, sequences and
+//! the member roster.
+//!
+//! Why two backends behind one enum: SQLite is the embedded default (one command starts the
+//! daemon), PostgreSQL is production where several instances share one database. Both keep their
+//! native types (sqlx's `Any` driver would flatten timestamps and JSON), and [`Store`] dispatches
+//! each operation to the one in use. The store works on plain records ([`records`]) and knows
+//! nothing of the domain, X12 or HTTP.
+
+pub mod error;
+pub mod postgres;
+pub mod records;
+pub mod sqlite;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::postgres::PgConnectOptions;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use records::{CaseRecord, EventRecord, MemberRecord, NewTimer, TimerRecord, to_stored_precision};
+pub use sqlite::SqliteStore;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where a database URL points, parsed.
+#[derive(Debug, Clone)]
+pub enum DatabaseLocation {
+    /// `sqlite://PATH` (or `sqlite:PATH`): a file, created with its directory when missing.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(Box<PgConnectOptions>),
+}
+
+impl DatabaseLocation {
+    /// Parses a database URL. Errors never repeat the URL (it may hold a password).
+    pub fn parse(url: &str) -> Result<DatabaseLocation, StoreError> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.contains('?') {
+                return Err(StoreError::BadUrl { reason: "SQLite URL options are not supported" });
+            }
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::BadUrl { reason: "a SQLite URL must name a file: sqlite://PATH" });
+            }
+            return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl { reason: "invalid PostgreSQL URL" })?;
+            return Ok(DatabaseLocation::Postgres(Box::new(options)));
+        }
+        Err(StoreError::BadUrl { reason: "unknown scheme: expected sqlite://PATH or postgres://…" })
+    }
+}
+
+/// The durable store: one of the two backends, chosen by the database URL.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Runs the same call on whichever backend the store uses.
+macro_rules! dispatch {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match $store {
+            Store::Sqlite($backend) => $call,
+            Store::Postgres($backend) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::open(DatabaseLocation::parse(url)?).await
+    }
+
+    /// Opens an already parsed location and applies the migrations.
+    pub async fn open(location: DatabaseLocation) -> Result<Store, StoreError> {
+        Ok(match location {
+            DatabaseLocation::Sqlite(path) => Store::Sqlite(SqliteStore::open(&path).await?),
+            DatabaseLocation::Postgres(options) => Store::Postgres(PostgresStore::open(*options).await?),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection; pending operations finish first.
+    pub async fn close(&self) {
+        dispatch!(self, store => store.close().await)
+    }
+
+    /// Inserts a new case with its first events and timers, in one transaction.
+    /// [`StoreError::Duplicate`] when the id (or authorization number) already exists.
+    pub async fn insert_case(
+        &self,
+        case: &CaseRecord,
+        events: &[EventRecord],
+        timers: &[NewTimer],
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.insert_case(case, events, timers).await)
+    }
+
+    /// Replaces a case (with `case.version` as its new version) if and only if the stored version
+    /// is `expected_version`, appends `events`, cancels the case's pending timers whose kind is in
+    /// `cancel_timer_kinds` and creates `new_timers`: all in one transaction.
+    ///
+    /// [`StoreError::Conflict`] when another writer changed the case first (nothing is written),
+    /// [`StoreError::NotFound`] when there is no such case.
+    pub async fn update_case(
+        &self,
+        case: &CaseRecord,
+        expected_version: i64,
+        events: &[EventRecord],
+        new_timers: &[NewTimer],
+        cancel_timer_kinds: &[&str],
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.update_case(case, expected_version, events, new_timers, cancel_timer_kinds).await)
+    }
+
+    pub async fn get_case(&self, id: &str) -> Result<Option<CaseRecord>, StoreError> {
+        dispatch!(self, store => store.get_case(id).await)
+    }
+
+    /// A member's cases, oldest first.
+    pub async fn cases_by_member(&self, member_id: &str) -> Result<Vec<CaseRecord>, StoreError> {
+        dispatch!(self, store => store.cases_by_member(member_id).await)
+    }
+
+    pub async fn case_by_authorization_number(&self, number: &str) -> Result<Option<CaseRecord>, StoreError> {
+        dispatch!(self, store => store.case_by_authorization_number(number).await)
+    }
+
+    /// Cases in any of `statuses`, most urgent first: by due time (cases without one last), then
+    /// by creation time.
+    pub async fn review_queue(&self, statuses: &[&str], limit: i64) -> Result<Vec<CaseRecord>, StoreError> {
+        dispatch!(self, store => store.review_queue(statuses, limit).await)
+    }
+
+    /// A case's history in order of `seq`.
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        dispatch!(self, store => store.case_events(case_id).await)
+    }
+
+    /// Leases up to `limit` pending timers due at `now` (never claimed, or whose lease has expired)
+    /// to `owner` until `now + lease`, earliest first. Two claimers never get the same timer while
+    /// its lease runs.
+    pub async fn claim_due_timers(
+        &self,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease: TimeDelta,
+        limit: i64,
+    ) -> Result<Vec<TimerRecord>, StoreError> {
+        dispatch!(self, store => store.claim_due_timers(now, owner, lease, limit).await)
+    }
+
+    /// Marks a timer done at `at`. `Ok(true)` when this call completed it, `Ok(false)` when it was
+    /// already done (completed or cancelled), [`StoreError::NotFound`] when there is no such timer.
+    pub async fn complete_timer(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.complete_timer(id, at).await)
+    }
+
+    /// Every timer of a case (pending or done), by fire time.
+    pub async fn timers_for_case(&self, case_id: &str) -> Result<Vec<TimerRecord>, StoreError> {
+        dispatch!(self, store => store.timers_for_case(case_id).await)
+    }
+
+    /// The next value of the named sequence (1, 2, 3 …), unique even across instances.
+    pub async fn next_value(&self, name: &str) -> Result<i64, StoreError> {
+        dispatch!(self, store => store.next_value(name).await)
+    }
+
+    /// Inserts or replaces a roster member (idempotent).
+    pub async fn upsert_member(&self, member: &MemberRecord) -> Result<(), StoreError> {
+        dispatch!(self, store => store.upsert_member(member).await)
+    }
+
+    pub async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, StoreError> {
+        dispatch!(self, store => store.get_member(member_id).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_a_file() {
+        for (url, path) in [
+            ("sqlite://umgate-data/umgate.db", "umgate-data/umgate.db"),
+            ("sqlite:///var/lib/umgate/umgate.db", "/var/lib/umgate/umgate.db"),
+            ("sqlite:umgate.db", "umgate.db"),
+        ] {
+            match DatabaseLocation::parse(url) {
+                Ok(DatabaseLocation::Sqlite(parsed)) => assert_eq!(parsed, PathBuf::from(path)),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        assert!(matches!(
+            DatabaseLocation::parse("postgres://umgate@db.example:5432/umgate"),
+            Ok(DatabaseLocation::Postgres(_))
+        ));
+        assert!(matches!(DatabaseLocation::parse("postgresql://db.example/umgate"), Ok(DatabaseLocation::Postgres(_))));
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_echoing_them() {
+        for url in ["mysql://root:s3cret@host/db", "sqlite://", "sqlite::memory:", "sqlite://a.db?mode=ro"] {
+            match DatabaseLocation::parse(url) {
+                Err(error @ StoreError::BadUrl { .. }) => assert!(!error.to_string().contains("s3cret")),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// The daemon runs store calls inside spawned tasks and HTTP handlers: every future must be `Send`.
+#[cfg(test)]
+#[allow(dead_code, clippy::unwrap_used)]
+mod send_checks {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    async fn all_futures_are_send(store: Store, case: CaseRecord, member: MemberRecord) {
+        assert_send(store.insert_case(&case, &[], &[]));
+        assert_send(store.update_case(&case, 1, &[], &[], &[]));
+        assert_send(store.get_case("id"));
+        assert_send(store.cases_by_member("m"));
+        assert_send(store.case_by_authorization_number("a"));
+        assert_send(store.review_queue(&[], 1));
+        assert_send(store.case_events("id"));
+        assert_send(store.claim_due_timers(Utc::now(), "o", TimeDelta::zero(), 1));
+        assert_send(store.complete_timer("t", Utc::now()));
+        assert_send(store.timers_for_case("id"));
+        assert_send(store.next_value("s"));
+        assert_send(store.upsert_member(&member));
+        assert_send(store.get_member("m"));
+        assert_send(store.close());
+        assert_send(Store::connect("sqlite://x"));
+    }
+}

@@ -1,0 +1,175 @@
+//! Runs one list of async tests against every store backend (libtest-mimic harness).
+//!
+//! SQLite: a fresh temporary file per test. PostgreSQL: a fresh database per test, created through
+//! `DATABASE_URL` and dropped afterwards. Without `DATABASE_URL` the PostgreSQL trials are reported
+//! as ignored and a banner says so on stderr; with `UMGATE_REQUIRE_POSTGRES=1` they fail instead.
+//! A set but unreachable `DATABASE_URL` always fails them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use libtest_mimic::{Failed, Trial};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use umgate::storage::{DatabaseLocation, Store};
+
+/// What a test returns.
+pub type TestResult = anyhow::Result<()>;
+/// A test body: receives the database it owns.
+pub type TestFn = fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult> + Send>>;
+
+/// Lists async test functions as `(name, TestFn)` pairs.
+#[macro_export]
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        vec![$((stringify!($name), (|db| Box::pin($name(db))) as $crate::stores_support::TestFn)),*]
+    };
+}
+
+/// The database a test owns. Cloning shares it; every [`TestDb::open`] is a new store (its own
+/// connections), as a second daemon instance or a restart would be.
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    location: DatabaseLocation,
+}
+
+impl TestDb {
+    /// Opens a new store on this test's database (migrating it the first time).
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(self.location.clone()).await?)
+    }
+
+    /// Runs one statement on a connection of its own, outside the store's API (to check that the
+    /// schema itself refuses something). Returns the rows affected.
+    pub async fn execute_outside_store(&self, statement: &str) -> Result<u64, sqlx::Error> {
+        // A one-connection pool: a pool as executor keeps the future `Send` (a bare connection
+        // borrowed across the await does not, with today's compiler).
+        match &self.location {
+            DatabaseLocation::Sqlite(path) => {
+                let options = SqliteConnectOptions::new().filename(path).foreign_keys(true);
+                let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+                let outcome = sqlx::raw_sql(statement).execute(&pool).await;
+                pool.close().await;
+                Ok(outcome?.rows_affected())
+            }
+            DatabaseLocation::Postgres(options) => {
+                let pool = PgPoolOptions::new().max_connections(1).connect_with((**options).clone()).await?;
+                let outcome = sqlx::raw_sql(statement).execute(&pool).await;
+                pool.close().await;
+                Ok(outcome?.rows_affected())
+            }
+        }
+    }
+}
+
+/// How the PostgreSQL trials run in this process.
+enum PostgresMode {
+    Run(String),
+    Skip,
+    Missing,
+}
+
+fn postgres_mode() -> PostgresMode {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => PostgresMode::Run(url),
+        _ if std::env::var("UMGATE_REQUIRE_POSTGRES").is_ok_and(|value| value == "1") => PostgresMode::Missing,
+        _ => PostgresMode::Skip,
+    }
+}
+
+/// Builds the trials of `tests` for SQLite and PostgreSQL, named `sqlite::NAME` and `postgres::NAME`.
+pub fn trials(tests: Vec<(&'static str, TestFn)>) -> Vec<Trial> {
+    let mode = postgres_mode();
+    if matches!(mode, PostgresMode::Skip) {
+        eprintln!();
+        eprintln!("################################################################################");
+        eprintln!("##  PostgreSQL store tests SKIPPED: set DATABASE_URL=postgres://… to run them   ##");
+        eprintln!("##  (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test); set            ##");
+        eprintln!("##  UMGATE_REQUIRE_POSTGRES=1 to make their absence a failure.                  ##");
+        eprintln!("################################################################################");
+        eprintln!();
+    }
+    let mut trials = Vec::new();
+    for (name, test) in &tests {
+        let test = *test;
+        trials.push(Trial::test(format!("sqlite::{name}"), move || run_sqlite(test)).with_kind("sqlite"));
+    }
+    for (name, test) in &tests {
+        let test = *test;
+        let trial = match &mode {
+            PostgresMode::Run(url) => {
+                let url = url.clone();
+                Trial::test(format!("postgres::{name}"), move || run_postgres(&url, test))
+            }
+            PostgresMode::Skip => Trial::test(format!("postgres::{name}"), || Err("DATABASE_URL is not set".into()))
+                .with_ignored_flag(true),
+            PostgresMode::Missing => Trial::test(format!("postgres::{name}"), || {
+                Err("UMGATE_REQUIRE_POSTGRES=1 but DATABASE_URL is not set".into())
+            }),
+        };
+        trials.push(trial.with_kind("postgres"));
+    }
+    trials
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| format!("tokio runtime: {error}").into())
+}
+
+/// Runs the test body as a task so that a panic is reported as a failure after cleanup.
+async fn run_body(test: TestFn, db: TestDb) -> Result<(), Failed> {
+    match tokio::spawn(test(db)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(format!("{error:#}").into()),
+        Err(join_error) => Err(format!("test panicked: {join_error}").into()),
+    }
+}
+
+fn run_sqlite(test: TestFn) -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|error| format!("temp dir: {error}"))?;
+    // A subdirectory that does not exist yet: the store must create it.
+    let path = dir.path().join("data").join("umgate.db");
+    let db = TestDb { location: DatabaseLocation::Sqlite(path) };
+    runtime()?.block_on(run_body(test, db))
+}
+
+fn run_postgres(admin_url: &str, test: TestFn) -> Result<(), Failed> {
+    runtime()?.block_on(async {
+        let admin_options =
+            PgConnectOptions::from_str(admin_url).map_err(|_| "DATABASE_URL is not a valid PostgreSQL URL")?;
+        let name = unique_database_name();
+        let mut admin = PgConnection::connect_with(&admin_options)
+            .await
+            .map_err(|error| format!("DATABASE_URL unreachable: {error}"))?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|error| format!("CREATE DATABASE {name}: {error}"))?;
+        let db = TestDb { location: DatabaseLocation::Postgres(Box::new(admin_options.clone().database(&name))) };
+        let outcome = run_body(test, db).await;
+        let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+        let _ = admin.close().await;
+        outcome?;
+        dropped.map_err(|error| format!("DROP DATABASE {name}: {error}"))?;
+        Ok(())
+    })
+}
+
+fn unique_database_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_nanos()).unwrap_or_default();
+    format!(
+        "umgate_test_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
