@@ -6,7 +6,7 @@ CREATE TABLE cases (
     status               TEXT NOT NULL,
     plan                 TEXT NOT NULL,
     line_of_business     TEXT NOT NULL,
-    program              TEXT NOT NULL,
+    program              TEXT,
     member_id            TEXT NOT NULL,
     authorization_number TEXT UNIQUE,
     due_at               TIMESTAMPTZ,
@@ -18,7 +18,7 @@ CREATE TABLE cases (
 CREATE INDEX cases_member_id ON cases (member_id);
 CREATE INDEX cases_queue ON cases (status, due_at, created_at);
 
--- Append-only history: the trigger below refuses UPDATE, DELETE and TRUNCATE.
+-- Append-only history (seq numbered 1, 2, 3 … per case by the store): the trigger below refuses UPDATE, DELETE and TRUNCATE.
 CREATE TABLE case_events (
     case_id TEXT NOT NULL REFERENCES cases (id),
     seq     BIGINT NOT NULL,
@@ -44,9 +44,9 @@ CREATE TRIGGER case_events_no_truncate BEFORE TRUNCATE ON case_events
 
 -- Durable timers (hold due dates, decision clocks). A timer is pending while done_at is NULL;
 -- a claim is a lease (claimed_by until claimed_until) that another instance may take over once
--- it has expired.
+-- it has ended (claimed_until < now). Cancelled timers are kept, marked, for the audit trail.
 CREATE TABLE timers (
-    id            TEXT PRIMARY KEY,
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     case_id       TEXT NOT NULL REFERENCES cases (id),
     kind          TEXT NOT NULL,
     fire_at       TIMESTAMPTZ NOT NULL,
@@ -71,7 +71,7 @@ CREATE TABLE members (
     first_name       TEXT NOT NULL,
     last_name        TEXT NOT NULL,
     birth_date       DATE NOT NULL,
-    gender           TEXT NOT NULL,
+    gender           TEXT,
     plan             TEXT NOT NULL,
     line_of_business TEXT NOT NULL,
     coverage_start   DATE NOT NULL,

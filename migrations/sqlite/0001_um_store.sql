@@ -8,7 +8,7 @@ CREATE TABLE cases (
     status               TEXT NOT NULL,
     plan                 TEXT NOT NULL,
     line_of_business     TEXT NOT NULL,
-    program              TEXT NOT NULL,
+    program              TEXT,
     member_id            TEXT NOT NULL,
     authorization_number TEXT UNIQUE,
     due_at               TEXT,
@@ -20,7 +20,7 @@ CREATE TABLE cases (
 CREATE INDEX cases_member_id ON cases (member_id);
 CREATE INDEX cases_queue ON cases (status, due_at, created_at);
 
--- Append-only history: the triggers below refuse UPDATE and DELETE.
+-- Append-only history (seq numbered 1, 2, 3 … per case by the store): the triggers below refuse UPDATE and DELETE.
 CREATE TABLE case_events (
     case_id TEXT NOT NULL REFERENCES cases (id),
     seq     INTEGER NOT NULL,
@@ -43,9 +43,9 @@ END;
 
 -- Durable timers (hold due dates, decision clocks). A timer is pending while done_at is NULL;
 -- a claim is a lease (claimed_by until claimed_until) that another instance may take over once
--- it has expired.
+-- it has ended (claimed_until < now). Cancelled timers are kept, marked, for the audit trail.
 CREATE TABLE timers (
-    id            TEXT PRIMARY KEY NOT NULL,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     case_id       TEXT NOT NULL REFERENCES cases (id),
     kind          TEXT NOT NULL,
     fire_at       TEXT NOT NULL,
@@ -70,7 +70,7 @@ CREATE TABLE members (
     first_name       TEXT NOT NULL,
     last_name        TEXT NOT NULL,
     birth_date       TEXT NOT NULL,
-    gender           TEXT NOT NULL,
+    gender           TEXT,
     plan             TEXT NOT NULL,
     line_of_business TEXT NOT NULL,
     coverage_start   TEXT NOT NULL,

@@ -15,12 +15,12 @@ pub mod sqlite;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
-pub use records::{CaseRecord, EventRecord, MemberRecord, NewTimer, TimerRecord, to_stored_precision};
+pub use records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord, to_stored_precision};
 pub use sqlite::SqliteStore;
 
 /// Which database a store runs on.
@@ -104,20 +104,22 @@ impl Store {
         dispatch!(self, store => store.close().await)
     }
 
-    /// Inserts a new case with its first events and timers, in one transaction.
+    /// Inserts a new case with its first events and timers, in one transaction (events and timers
+    /// belong to this case).
     /// [`StoreError::Duplicate`] when the id (or authorization number) already exists.
     pub async fn insert_case(
         &self,
         case: &CaseRecord,
-        events: &[EventRecord],
+        events: &[NewEvent],
         timers: &[NewTimer],
     ) -> Result<(), StoreError> {
         dispatch!(self, store => store.insert_case(case, events, timers).await)
     }
 
     /// Replaces a case (with `case.version` as its new version) if and only if the stored version
-    /// is `expected_version`, appends `events`, cancels the case's pending timers whose kind is in
-    /// `cancel_timer_kinds` and creates `new_timers`: all in one transaction.
+    /// is `expected_version`, appends `events` to its history, cancels the case's pending timers whose kind is in
+    /// `cancel_timer_kinds` (marked cancelled and done at `case.updated_at`) and creates
+    /// `new_timers`: all in one transaction.
     ///
     /// [`StoreError::Conflict`] when another writer changed the case first (nothing is written),
     /// [`StoreError::NotFound`] when there is no such case.
@@ -125,7 +127,7 @@ impl Store {
         &self,
         case: &CaseRecord,
         expected_version: i64,
-        events: &[EventRecord],
+        events: &[NewEvent],
         new_timers: &[NewTimer],
         cancel_timer_kinds: &[&str],
     ) -> Result<(), StoreError> {
@@ -156,22 +158,22 @@ impl Store {
         dispatch!(self, store => store.case_events(case_id).await)
     }
 
-    /// Leases up to `limit` pending timers due at `now` (never claimed, or whose lease has expired)
-    /// to `owner` until `now + lease`, earliest first. Two claimers never get the same timer while
-    /// its lease runs.
+    /// Leases up to `limit` pending timers due at `now` (never claimed, or whose lease ended before
+    /// `now`) to `owner` until `lease_until`, earliest first (then by id). Two claimers never get
+    /// the same timer while its lease runs.
     pub async fn claim_due_timers(
         &self,
         now: DateTime<Utc>,
         owner: &str,
-        lease: TimeDelta,
+        lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<TimerRecord>, StoreError> {
-        dispatch!(self, store => store.claim_due_timers(now, owner, lease, limit).await)
+        dispatch!(self, store => store.claim_due_timers(now, owner, lease_until, limit).await)
     }
 
     /// Marks a timer done at `at`. `Ok(true)` when this call completed it, `Ok(false)` when it was
     /// already done (completed or cancelled), [`StoreError::NotFound`] when there is no such timer.
-    pub async fn complete_timer(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn complete_timer(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
         dispatch!(self, store => store.complete_timer(id, at).await)
     }
 
@@ -249,8 +251,8 @@ mod send_checks {
         assert_send(store.case_by_authorization_number("a"));
         assert_send(store.review_queue(&[], 1));
         assert_send(store.case_events("id"));
-        assert_send(store.claim_due_timers(Utc::now(), "o", TimeDelta::zero(), 1));
-        assert_send(store.complete_timer("t", Utc::now()));
+        assert_send(store.claim_due_timers(Utc::now(), "o", Utc::now(), 1));
+        assert_send(store.complete_timer(1, Utc::now()));
         assert_send(store.timers_for_case("id"));
         assert_send(store.next_value("s"));
         assert_send(store.upsert_member(&member));

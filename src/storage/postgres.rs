@@ -7,14 +7,14 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::error::{StoreError, write_error};
-use super::records::{CaseRecord, EventRecord, MemberRecord, NewTimer, TimerRecord};
+use super::records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord};
 
 /// Connections kept for one store.
 const MAX_CONNECTIONS: u32 = 8;
@@ -59,7 +59,7 @@ impl PostgresStore {
     pub async fn insert_case(
         &self,
         case: &CaseRecord,
-        events: &[EventRecord],
+        events: &[NewEvent],
         timers: &[NewTimer],
     ) -> Result<(), StoreError> {
         const OP: &str = "insert case";
@@ -82,8 +82,8 @@ impl PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(|error| write_error(OP, error))?;
-        insert_events(&mut tx, events).await?;
-        insert_timers(&mut tx, timers).await?;
+        insert_events(&mut tx, &case.id, events).await?;
+        insert_timers(&mut tx, &case.id, timers).await?;
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -91,7 +91,7 @@ impl PostgresStore {
         &self,
         case: &CaseRecord,
         expected_version: i64,
-        events: &[EventRecord],
+        events: &[NewEvent],
         new_timers: &[NewTimer],
         cancel_timer_kinds: &[&str],
     ) -> Result<(), StoreError> {
@@ -128,7 +128,7 @@ impl PostgresStore {
                 None => StoreError::NotFound { what: "case" },
             });
         }
-        insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, &case.id, events).await?;
         if !cancel_timer_kinds.is_empty() {
             sqlx::query(
                 "UPDATE timers SET done_at = $3, cancelled = TRUE \
@@ -141,7 +141,7 @@ impl PostgresStore {
             .await
             .map_err(|error| StoreError::database("cancel timers", error))?;
         }
-        insert_timers(&mut tx, new_timers).await?;
+        insert_timers(&mut tx, &case.id, new_timers).await?;
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -200,7 +200,7 @@ impl PostgresStore {
         &self,
         now: DateTime<Utc>,
         owner: &str,
-        lease: TimeDelta,
+        lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<TimerRecord>, StoreError> {
         // SKIP LOCKED: rows another instance is claiming right now are left to it. Under READ
@@ -208,12 +208,12 @@ impl PostgresStore {
         let rows = sqlx::query(&format!(
             "UPDATE timers SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
                  SELECT id FROM timers \
-                 WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until <= $3) \
+                 WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
                  ORDER BY fire_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING {TIMER_COLUMNS}"
         ))
         .bind(owner)
-        .bind(now + lease)
+        .bind(lease_until)
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -224,7 +224,7 @@ impl PostgresStore {
         Ok(timers)
     }
 
-    pub async fn complete_timer(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn complete_timer(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
         const OP: &str = "complete timer";
         let done = sqlx::query("UPDATE timers SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
             .bind(id)
@@ -299,27 +299,38 @@ impl PostgresStore {
     }
 }
 
-async fn insert_events(tx: &mut Transaction<'static, Postgres>, events: &[EventRecord]) -> Result<(), StoreError> {
+/// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's
+/// row (a version-checked update or a fresh insert), so no other writer numbers events of this case.
+async fn insert_events(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
     for event in events {
-        sqlx::query("INSERT INTO case_events (case_id, seq, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&event.case_id)
-            .bind(event.seq)
-            .bind(event.at)
-            .bind(&event.actor)
-            .bind(&event.kind)
-            .bind(Json(&event.body))
-            .execute(&mut **tx)
-            .await
-            .map_err(|error| write_error("append case event", error))?;
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor, kind, body) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM case_events WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(&event.kind)
+        .bind(Json(&event.body))
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| write_error("append case event", error))?;
     }
     Ok(())
 }
 
-async fn insert_timers(tx: &mut Transaction<'static, Postgres>, timers: &[NewTimer]) -> Result<(), StoreError> {
+async fn insert_timers(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
     for timer in timers {
-        sqlx::query("INSERT INTO timers (id, case_id, kind, fire_at, payload) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&timer.id)
-            .bind(&timer.case_id)
+        sqlx::query("INSERT INTO timers (case_id, kind, fire_at, payload) VALUES ($1, $2, $3, $4)")
+            .bind(case_id)
             .bind(&timer.kind)
             .bind(timer.fire_at)
             .bind(Json(&timer.payload))

@@ -20,7 +20,8 @@ pub struct CaseRecord {
     pub status: String,
     pub plan: String,
     pub line_of_business: String,
-    pub program: String,
+    /// `None` when no program covers the case.
+    pub program: Option<String>,
     pub member_id: String,
     /// Unique across cases when present.
     pub authorization_number: Option<String>,
@@ -31,8 +32,17 @@ pub struct CaseRecord {
     pub body: Value,
 }
 
-/// One entry of a case's append-only history. `seq` is assigned by the caller and is unique
-/// per case.
+/// An event to append to a case's history. The store appends it to the case being written and
+/// numbers it (`seq` 1, 2, 3 … per case, in the order given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub body: Value,
+}
+
+/// One entry of a case's append-only history, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
     pub case_id: String,
@@ -43,11 +53,10 @@ pub struct EventRecord {
     pub body: Value,
 }
 
-/// A timer to create (for example the due date of a hold).
+/// A timer to create for the case being written (for example the due date of a hold). The store
+/// assigns its id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTimer {
-    pub id: String,
-    pub case_id: String,
     pub kind: String,
     pub fire_at: DateTime<Utc>,
     pub payload: Value,
@@ -56,7 +65,7 @@ pub struct NewTimer {
 /// A stored timer with its lease and completion state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimerRecord {
-    pub id: String,
+    pub id: i64,
     pub case_id: String,
     pub kind: String,
     pub fire_at: DateTime<Utc>,
@@ -85,7 +94,7 @@ pub struct MemberRecord {
     pub first_name: String,
     pub last_name: String,
     pub birth_date: NaiveDate,
-    pub gender: String,
+    pub gender: Option<String>,
     pub plan: String,
     pub line_of_business: String,
     pub coverage_start: NaiveDate,

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -19,7 +19,7 @@ use sqlx::types::Json;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::error::{StoreError, write_error};
-use super::records::{CaseRecord, EventRecord, MemberRecord, NewTimer, TimerRecord};
+use super::records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -74,7 +74,7 @@ impl SqliteStore {
     pub async fn insert_case(
         &self,
         case: &CaseRecord,
-        events: &[EventRecord],
+        events: &[NewEvent],
         timers: &[NewTimer],
     ) -> Result<(), StoreError> {
         const OP: &str = "insert case";
@@ -97,8 +97,8 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|error| write_error(OP, error))?;
-        insert_events(&mut tx, events).await?;
-        insert_timers(&mut tx, timers).await?;
+        insert_events(&mut tx, &case.id, events).await?;
+        insert_timers(&mut tx, &case.id, timers).await?;
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -106,7 +106,7 @@ impl SqliteStore {
         &self,
         case: &CaseRecord,
         expected_version: i64,
-        events: &[EventRecord],
+        events: &[NewEvent],
         new_timers: &[NewTimer],
         cancel_timer_kinds: &[&str],
     ) -> Result<(), StoreError> {
@@ -143,7 +143,7 @@ impl SqliteStore {
                 None => StoreError::NotFound { what: "case" },
             });
         }
-        insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, &case.id, events).await?;
         if !cancel_timer_kinds.is_empty() {
             sqlx::query(
                 "UPDATE timers SET done_at = $3, cancelled = 1 \
@@ -156,7 +156,7 @@ impl SqliteStore {
             .await
             .map_err(|error| StoreError::database("cancel timers", error))?;
         }
-        insert_timers(&mut tx, new_timers).await?;
+        insert_timers(&mut tx, &case.id, new_timers).await?;
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -215,19 +215,19 @@ impl SqliteStore {
         &self,
         now: DateTime<Utc>,
         owner: &str,
-        lease: TimeDelta,
+        lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<TimerRecord>, StoreError> {
         // One statement: SQLite runs it under the write lock, so two claimers cannot both take a row.
         let rows = sqlx::query(&format!(
             "UPDATE timers SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
                  SELECT id FROM timers \
-                 WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until <= $3) \
+                 WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
                  ORDER BY fire_at, id LIMIT $4) \
              RETURNING {TIMER_COLUMNS}"
         ))
         .bind(owner)
-        .bind(timestamp_text(now + lease))
+        .bind(timestamp_text(lease_until))
         .bind(timestamp_text(now))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -238,7 +238,7 @@ impl SqliteStore {
         Ok(timers)
     }
 
-    pub async fn complete_timer(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn complete_timer(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
         const OP: &str = "complete timer";
         let done = sqlx::query("UPDATE timers SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
             .bind(id)
@@ -313,27 +313,38 @@ impl SqliteStore {
     }
 }
 
-async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[EventRecord]) -> Result<(), StoreError> {
+/// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's
+/// row (a version-checked update or a fresh insert), so no other writer numbers events of this case.
+async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    case_id: &str,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
     for event in events {
-        sqlx::query("INSERT INTO case_events (case_id, seq, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&event.case_id)
-            .bind(event.seq)
-            .bind(timestamp_text(event.at))
-            .bind(&event.actor)
-            .bind(&event.kind)
-            .bind(Json(&event.body))
-            .execute(&mut **tx)
-            .await
-            .map_err(|error| write_error("append case event", error))?;
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor, kind, body) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM case_events WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .bind(timestamp_text(event.at))
+        .bind(&event.actor)
+        .bind(&event.kind)
+        .bind(Json(&event.body))
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| write_error("append case event", error))?;
     }
     Ok(())
 }
 
-async fn insert_timers(tx: &mut Transaction<'static, Sqlite>, timers: &[NewTimer]) -> Result<(), StoreError> {
+async fn insert_timers(
+    tx: &mut Transaction<'static, Sqlite>,
+    case_id: &str,
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
     for timer in timers {
-        sqlx::query("INSERT INTO timers (id, case_id, kind, fire_at, payload) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&timer.id)
-            .bind(&timer.case_id)
+        sqlx::query("INSERT INTO timers (case_id, kind, fire_at, payload) VALUES ($1, $2, $3, $4)")
+            .bind(case_id)
             .bind(&timer.kind)
             .bind(timestamp_text(timer.fire_at))
             .bind(Json(&timer.payload))
