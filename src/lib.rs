@@ -14,6 +14,7 @@
 
 pub mod ack;
 pub mod cli;
+pub mod domain;
 pub mod grammar;
 pub mod server;
 pub mod storage;

@@ -1,0 +1,527 @@
+//! The case model of SPEC §3: what a 278 request becomes once mapped (`CaseRequest`), and the case
+//! the workflow keeps (`Case`) with its status, per-line results and post-decision state.
+//! Plain serde data: storage keeps a case as JSON beside a few indexed columns.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Line of business of a plan (roster CSV: commercial, medicare, medicaid, dual).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineOfBusiness {
+    Commercial,
+    Medicare,
+    Medicaid,
+    Dual,
+}
+
+/// Identifier of a case (stable, unique per repository sequence).
+pub type CaseId = String;
+
+/// How fast the requester asks for a decision (UM06 level of service in the 278).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Standard,
+    Urgent,
+}
+
+/// Request category / certification type (UM01 + UM02 in the 278).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestCategory {
+    Initial,
+    Renewal,
+    Revised,
+    Extension,
+    Cancel,
+    Appeal,
+}
+
+/// What a requested or approved quantity counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantityKind {
+    Visits,
+    Units,
+    Fractions,
+    Phases,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Quantity {
+    pub kind: QuantityKind,
+    pub value: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+}
+
+/// The member as the request identifies them (2010C).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRef {
+    pub member_id: String,
+    pub birth_date: NaiveDate,
+}
+
+/// Requesting / ordering provider (2010B).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestingProvider {
+    pub npi: String,
+    pub tin: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+}
+
+/// Rendering provider or facility: the site of service (2010EA/2010FA).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderingProvider {
+    pub npi: String,
+    pub tin: Option<String>,
+    pub name: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// A PWK-like attachment: report type code, transmission code, attachment control number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub report_type: String,
+    pub transmission: String,
+    pub control_id: String,
+}
+
+/// A TRN trace number: who assigned it and the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceNumber {
+    pub originator: String,
+    pub value: String,
+}
+
+/// One requested service (2000F): a CPT/HCPCS code or a program code (`RC…`, `MSMPT`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedLine {
+    pub service_code: String,
+    pub quantity: Option<Quantity>,
+    pub service_from: NaiveDate,
+    pub service_to: Option<NaiveDate>,
+    /// CMS place-of-service code (e.g. "23" emergency room), when sent.
+    pub place_of_service: Option<String>,
+}
+
+/// What the intake needs from a 278 (filled by the X12 mapping) or from the provider API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRequest {
+    pub member: MemberRef,
+    pub requesting_provider: RequestingProvider,
+    pub rendering_provider: Option<RenderingProvider>,
+    /// ICD-10 codes, primary first.
+    pub diagnoses: Vec<String>,
+    pub lines: Vec<RequestedLine>,
+    pub urgency: Urgency,
+    pub category: RequestCategory,
+    pub attachments: Vec<Attachment>,
+    pub trace_numbers: Vec<TraceNumber>,
+}
+
+impl CaseRequest {
+    pub fn primary_diagnosis(&self) -> Option<&str> {
+        self.diagnoses.first().map(String::as_str)
+    }
+
+    /// The earliest requested date of service.
+    pub fn date_of_service(&self) -> Option<NaiveDate> {
+        self.lines.iter().map(|line| line.service_from).min()
+    }
+}
+
+/// Where a case is in the workflow. `hcr01` gives the 278 action code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Being filled in, not yet submitted (expires at the end of the day).
+    InProgress,
+    Approved,
+    PartiallyApproved,
+    Modified,
+    Denied,
+    Pended,
+    Cancelled,
+    Withdrawn,
+    NoActionRequired,
+    /// An in-progress request that was never submitted.
+    Expired,
+}
+
+impl CaseStatus {
+    /// The HCR01 action code of SPEC §3, or `None` for statuses never sent in a 278.
+    pub fn hcr01(self) -> Option<&'static str> {
+        match self {
+            CaseStatus::Approved => Some("A1"),
+            CaseStatus::PartiallyApproved => Some("A2"),
+            CaseStatus::Modified => Some("A6"),
+            CaseStatus::Denied => Some("A3"),
+            CaseStatus::Pended => Some("A4"),
+            CaseStatus::Cancelled | CaseStatus::Withdrawn => Some("C"),
+            CaseStatus::NoActionRequired => Some("NA"),
+            CaseStatus::InProgress | CaseStatus::Expired => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::InProgress => "in_progress",
+            CaseStatus::Approved => "approved",
+            CaseStatus::PartiallyApproved => "partially_approved",
+            CaseStatus::Modified => "modified",
+            CaseStatus::Denied => "denied",
+            CaseStatus::Pended => "pended",
+            CaseStatus::Cancelled => "cancelled",
+            CaseStatus::Withdrawn => "withdrawn",
+            CaseStatus::NoActionRequired => "no_action_required",
+            CaseStatus::Expired => "expired",
+        }
+    }
+
+    /// Statuses that wait for a reviewer (they sit in the review queue).
+    pub fn is_open_for_review(self) -> bool {
+        self == CaseStatus::Pended
+    }
+
+    /// A final determination with an authorization behind it.
+    pub fn is_certified(self) -> bool {
+        matches!(self, CaseStatus::Approved | CaseStatus::PartiallyApproved | CaseStatus::Modified)
+    }
+}
+
+/// The decision on one service line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    Pending,
+    Approved,
+    Modified,
+    Denied,
+    NotRequired,
+    Cancelled,
+}
+
+impl LineStatus {
+    pub fn hcr01(self) -> &'static str {
+        match self {
+            LineStatus::Pending => "A4",
+            LineStatus::Approved => "A1",
+            LineStatus::Modified => "A6",
+            LineStatus::Denied => "A3",
+            LineStatus::NotRequired => "NA",
+            LineStatus::Cancelled => "C",
+        }
+    }
+}
+
+/// A service line of the case with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLine {
+    pub requested: RequestedLine,
+    pub status: LineStatus,
+    pub approved_quantity: Option<Quantity>,
+    pub approved_from: Option<NaiveDate>,
+    pub approved_to: Option<NaiveDate>,
+}
+
+/// Why a case is pended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum PendReason {
+    ClinicalReview,
+    /// Program questions X12 cannot carry (radiation oncology, MSK) must arrive through the API.
+    AwaitingPathwayAnswers,
+    /// The drug set matches regimens of different preference: the requester must choose.
+    AwaitingRegimenChoice {
+        candidates: Vec<String>,
+    },
+    /// Non-preferred regimen: peer-to-peer offered before a determination.
+    PeerToPeerOffered {
+        regimen: String,
+    },
+    /// A reviewer put the case on hold for missing documentation; `if_not_received` is the
+    /// determination on the original submission that applies when the hold expires.
+    OnHold {
+        needed: String,
+        due: DateTime<Utc>,
+        reviewer: String,
+        if_not_received: ReviewDecision,
+    },
+    /// A new request for more services inside an open approved period.
+    OverlappingRequest {
+        original: CaseId,
+    },
+}
+
+/// A reviewer's determination on a pended case. Line indexes refer to `Case::lines`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum ReviewDecision {
+    Approve,
+    /// Some lines approved, the others denied (refused where the policy forbids it).
+    PartiallyApprove {
+        approved_lines: Vec<usize>,
+        rationale: String,
+        guideline: Option<String>,
+    },
+    /// Approved with changes: per line, the approved quantity (`None`: as requested).
+    Modify {
+        quantities: Vec<Option<Quantity>>,
+        rationale: String,
+    },
+    Deny {
+        rationale: String,
+        guideline: Option<String>,
+    },
+}
+
+/// Why a case was denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenialKind {
+    /// Outside the retro window: never reviewed clinically.
+    Administrative,
+    Clinical,
+}
+
+/// The final determination (the last one, when a case is decided again after reconsideration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Determination {
+    pub status: CaseStatus,
+    pub decided_at: DateTime<Utc>,
+    pub decided_by: crate::domain::events::Actor,
+    pub denial_kind: Option<DenialKind>,
+    pub rationale: Option<String>,
+    pub guideline: Option<String>,
+    /// True when a hold expired and the case was decided on the original submission.
+    pub on_original_submission: bool,
+}
+
+/// The medical oncology regimen the case was matched to (or chosen through the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegimenChoice {
+    pub regimen: String,
+    pub preferred: bool,
+}
+
+/// How a case relates to another one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "relation")]
+pub enum CaseLink {
+    /// Additional units inside the open approved period of `original`.
+    OverlapsWith { original: CaseId },
+    /// An authorization update: this case replaces `original` once approved.
+    Replaces { original: CaseId },
+    /// `replacement` was approved and withdrew this case.
+    ReplacedBy { replacement: CaseId },
+}
+
+/// Reconsiderations and appeals filed on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostDecisionKind {
+    Reconsideration,
+    Appeal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostDecisionRequest {
+    pub kind: PostDecisionKind,
+    pub filed_at: DateTime<Utc>,
+    /// Who handles it: "us" or the health plan.
+    pub handler: String,
+}
+
+/// A UM case: one patient event of a 278 with its lines, status and history summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    /// Optimistic-concurrency version: bumped by every stored update.
+    pub version: u64,
+    pub plan: String,
+    pub line_of_business: LineOfBusiness,
+    /// Program key from the configuration, `None` when no program covers the codes.
+    pub program: Option<String>,
+    pub request: CaseRequest,
+    pub lines: Vec<ServiceLine>,
+    /// Urgency the case is processed with (an urgent request may be downgraded).
+    pub effective_urgency: Urgency,
+    pub status: CaseStatus,
+    pub pend: Option<PendReason>,
+    pub regimen: Option<RegimenChoice>,
+    /// Pathway answers received through the API (question → answer).
+    pub pathway_answers: Vec<(String, String)>,
+    pub received_at: DateTime<Utc>,
+    pub decision_due: Option<DateTime<Utc>>,
+    pub authorization_number: Option<String>,
+    pub approved_from: Option<NaiveDate>,
+    pub approved_to: Option<NaiveDate>,
+    pub determination: Option<Determination>,
+    pub post_decision: Vec<PostDecisionRequest>,
+    pub links: Vec<CaseLink>,
+    /// Documents received after submission (hold responses).
+    pub documents: Vec<Attachment>,
+}
+
+impl Case {
+    pub fn member_id(&self) -> &str {
+        &self.request.member.member_id
+    }
+
+    pub fn hcr01(&self) -> Option<&'static str> {
+        self.status.hcr01()
+    }
+
+    /// Whether the case is overdue against its decision clock at `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open_for_review() && self.decision_due.is_some_and(|due| due < now)
+    }
+
+    /// The date the approval ends, if any, and whether `day` falls in the approved period.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.status.is_certified()
+            && self.approved_from.is_some_and(|from| from <= day)
+            && self.approved_to.is_some_and(|to| day <= to)
+    }
+
+    pub fn original_of_update(&self) -> Option<&CaseId> {
+        self.links.iter().find_map(|link| match link {
+            CaseLink::Replaces { original } => Some(original),
+            _ => None,
+        })
+    }
+}
+
+/// A roster entry: who is covered, by which plan and line of business, and when (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub member_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_date: NaiveDate,
+    pub gender: Option<String>,
+    pub plan: String,
+    pub line_of_business: LineOfBusiness,
+    pub coverage_start: NaiveDate,
+    pub coverage_end: Option<NaiveDate>,
+}
+
+impl MemberRecord {
+    pub fn covered_on(&self, day: NaiveDate) -> bool {
+        self.coverage_start <= day && self.coverage_end.is_none_or(|end| day <= end)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hcr01_codes_follow_the_spec_table() {
+        assert_eq!(CaseStatus::Approved.hcr01(), Some("A1"));
+        assert_eq!(CaseStatus::PartiallyApproved.hcr01(), Some("A2"));
+        assert_eq!(CaseStatus::Modified.hcr01(), Some("A6"));
+        assert_eq!(CaseStatus::Denied.hcr01(), Some("A3"));
+        assert_eq!(CaseStatus::Pended.hcr01(), Some("A4"));
+        assert_eq!(CaseStatus::Cancelled.hcr01(), Some("C"));
+        assert_eq!(CaseStatus::Withdrawn.hcr01(), Some("C"));
+        assert_eq!(CaseStatus::NoActionRequired.hcr01(), Some("NA"));
+        assert_eq!(CaseStatus::InProgress.hcr01(), None);
+        assert_eq!(LineStatus::Denied.hcr01(), "A3");
+    }
+
+    #[test]
+    fn coverage_dates_are_inclusive() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap_or_default();
+        let member = MemberRecord {
+            member_id: "M1".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            birth_date: day(1),
+            gender: None,
+            plan: "p".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            coverage_start: day(5),
+            coverage_end: Some(day(20)),
+        };
+        assert!(!member.covered_on(day(4)));
+        assert!(member.covered_on(day(5)));
+        assert!(member.covered_on(day(20)));
+        assert!(!member.covered_on(day(21)));
+    }
+}
+
+/// Small builders shared by the unit tests of the domain.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub(crate) fn sample_request(service_code: &str, day: NaiveDate) -> CaseRequest {
+        CaseRequest {
+            member: MemberRef { member_id: "M100".into(), birth_date: NaiveDate::MIN },
+            requesting_provider: RequestingProvider { npi: "1234567893".into(), ..Default::default() },
+            rendering_provider: None,
+            diagnoses: vec!["C50.911".into()],
+            lines: vec![RequestedLine {
+                service_code: service_code.into(),
+                quantity: None,
+                service_from: day,
+                service_to: None,
+                place_of_service: Some("11".into()),
+            }],
+            urgency: Urgency::Standard,
+            category: RequestCategory::Initial,
+            attachments: vec![],
+            trace_numbers: vec![],
+        }
+    }
+
+    pub(crate) fn sample_case(id: &str, received_at: DateTime<Utc>) -> Case {
+        let request = sample_request("J9263", received_at.date_naive());
+        Case {
+            id: id.into(),
+            version: 1,
+            plan: "cigna-commercial".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            program: None,
+            lines: request
+                .lines
+                .iter()
+                .map(|line| ServiceLine {
+                    requested: line.clone(),
+                    status: LineStatus::Pending,
+                    approved_quantity: None,
+                    approved_from: None,
+                    approved_to: None,
+                })
+                .collect(),
+            request,
+            effective_urgency: Urgency::Standard,
+            status: CaseStatus::Pended,
+            pend: None,
+            regimen: None,
+            pathway_answers: vec![],
+            received_at,
+            decision_due: None,
+            authorization_number: None,
+            approved_from: None,
+            approved_to: None,
+            determination: None,
+            post_decision: vec![],
+            links: vec![],
+            documents: vec![],
+        }
+    }
+}

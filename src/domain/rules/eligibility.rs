@@ -1,0 +1,80 @@
+//! Intake checks that can reject a request before it becomes a case (SPEC §8): the member must be
+//! on the roster with the date of birth sent and covered on the date of service, and the
+//! requesting NPI must be well formed. These are business rejects (AAA in the 278 response).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::model::{CaseRequest, MemberRecord};
+
+/// Why a request was rejected at intake. The X12 mapping turns these into AAA codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeRejection {
+    #[error("member not found on the roster")]
+    MemberNotFound,
+    #[error("date of birth does not match the roster")]
+    BirthDateMismatch,
+    #[error("member not covered on the date of service")]
+    NotCoveredOnDateOfService,
+    #[error("requesting provider NPI is not valid")]
+    InvalidRequestingProvider,
+    #[error("request has no service line")]
+    NoServiceLines,
+}
+
+/// Checks the member and requesting provider; returns the roster entry to route with.
+pub fn check_eligibility<'m>(
+    request: &CaseRequest,
+    member: Option<&'m MemberRecord>,
+) -> Result<(&'m MemberRecord, NaiveDate), IntakeRejection> {
+    let date_of_service = request.date_of_service().ok_or(IntakeRejection::NoServiceLines)?;
+    let member = member.ok_or(IntakeRejection::MemberNotFound)?;
+    if member.birth_date != request.member.birth_date {
+        return Err(IntakeRejection::BirthDateMismatch);
+    }
+    if !member.covered_on(date_of_service) {
+        return Err(IntakeRejection::NotCoveredOnDateOfService);
+    }
+    if !npi_is_valid(&request.requesting_provider.npi) {
+        return Err(IntakeRejection::InvalidRequestingProvider);
+    }
+    Ok((member, date_of_service))
+}
+
+/// NPI check digit: Luhn over the 9 digits prefixed with the card issuer prefix 80840.
+pub fn npi_is_valid(npi: &str) -> bool {
+    let bytes = npi.as_bytes();
+    if bytes.len() != 10 || !bytes.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let digits: Vec<u32> = b"80840".iter().chain(&bytes[..9]).map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(index, &digit)| {
+            if index % 2 == 0 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    let check = (10 - sum % 10) % 10;
+    check == u32::from(bytes[9] - b'0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npi_check_digit() {
+        assert!(npi_is_valid("1234567893"));
+        assert!(!npi_is_valid("1234567890"));
+        assert!(!npi_is_valid("123456789"));
+        assert!(!npi_is_valid("12345678a3"));
+    }
+}

@@ -1,0 +1,284 @@
+//! The domain's view of the configuration: the terms one plan × line of business × program
+//! applies, each number carried with the configuration path it came from so that decisions can
+//! cite it. `UmPolicy` is implemented for the policy configuration in `policy_adapter`; the
+//! rules and the workflow only see these types, never a literal number.
+
+use chrono::NaiveDate;
+
+use super::model::LineOfBusiness;
+
+/// A configured value and where it was configured (e.g. `plans.cigna-commercial.commercial.medical-oncology.retro`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cited<T> {
+    pub value: T,
+    pub config_path: String,
+}
+
+impl<T> Cited<T> {
+    pub fn new(value: T, config_path: impl Into<String>) -> Self {
+        Self { value, config_path: config_path.into() }
+    }
+}
+
+/// A span of days counted on the calendar or on the plan's business days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayCount {
+    Business(u32),
+    Calendar(u32),
+}
+
+/// How long a decision may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionTime {
+    Hours(u32),
+    BusinessDays(u32),
+    CalendarDays(u32),
+}
+
+/// How long an approval is valid from the determination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Days(u32),
+    Months(u32),
+}
+
+/// When a reconsideration may be filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconsiderationWindow {
+    /// Not offered (e.g. Medicare).
+    NotOffered,
+    /// Within a number of days after the determination.
+    Within(DayCount),
+    /// On or before the anticipated date of service (medical oncology).
+    BeforeDateOfService,
+}
+
+/// Who handles appeals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealHandler {
+    /// We review the appeal (re-opens the case).
+    Us,
+    /// The requester must appeal to the health plan.
+    HealthPlan,
+    /// Not processed by us and no plan route configured.
+    NotProcessed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppealTerms {
+    pub handler: AppealHandler,
+    pub window: Option<DayCount>,
+}
+
+/// What a peer-to-peer after a denial can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerToPeerAfterDenial {
+    MayChangeDecision,
+    ConsultativeOnly,
+}
+
+/// The pathway a program's requests go through at intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pathway {
+    /// Medical oncology: regimen from primary diagnosis + drug codes.
+    Regimen,
+    /// Therapy: the first N requests of an episode (for the listed codes) are decided in real time.
+    RealTimeEpisode,
+    /// Questions X12 cannot carry (radiation oncology, MSK): pended until answered via the API.
+    Questions,
+    /// No criteria at intake: clinical review.
+    ClinicalReview,
+}
+
+/// Everything the rules need for one plan × line of business × program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramTerms {
+    pub plan: String,
+    pub line_of_business: LineOfBusiness,
+    pub program: String,
+    pub pathway: Cited<Pathway>,
+    /// Place-of-service codes that never need authorization (ER, observation, inpatient).
+    pub excluded_places_of_service: Cited<Vec<String>>,
+    /// Service codes that never need authorization (observation care).
+    pub excluded_service_codes: Cited<Vec<String>>,
+    /// Diagnosis code prefixes that mean "no authorization needed" (medical oncology: transplant).
+    pub excluded_diagnosis_prefixes: Cited<Vec<String>>,
+    pub retro_window: Cited<DayCount>,
+    pub standard_decision: Cited<DecisionTime>,
+    pub urgent_decision: Cited<DecisionTime>,
+    pub retro_decision: Option<Cited<DecisionTime>>,
+    /// Clinical documents an urgent request must carry, or it is processed as standard.
+    pub urgent_min_documents: Cited<u32>,
+    pub approval_validity: Option<Cited<Validity>>,
+    /// Validity counted from the requested start of service instead of the determination.
+    pub validity_from_requested_start: bool,
+    pub partial_approval_allowed: Cited<bool>,
+    pub extension_max_days: Option<Cited<u32>>,
+    pub reconsideration: Cited<ReconsiderationWindow>,
+    pub appeal: Cited<AppealTerms>,
+    pub peer_to_peer_after_denial: Cited<PeerToPeerAfterDenial>,
+    /// Requests of an episode decided in real time, and the service codes that qualify (PT, OT).
+    pub real_time_requests_per_episode: Option<Cited<u32>>,
+    pub real_time_codes: Vec<String>,
+    /// Longest gap between two requests of the same episode.
+    pub episode_max_gap: Option<Cited<DayCount>>,
+    /// A request inside an open approved period is reviewed as additional units (else: new request).
+    pub overlap_as_additional_units: Cited<bool>,
+    /// Due date of documentation after a hold is placed.
+    pub hold_duration: Cited<DecisionTime>,
+    /// The provider is told by phone and in writing before a denial is issued (Medicare).
+    pub phone_notice_before_denial: Cited<bool>,
+}
+
+/// A medical oncology regimen the configuration knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegimenMatch {
+    pub name: String,
+    pub preferred: bool,
+    pub config_path: String,
+    /// The regimen's own approval validity, overriding the program's.
+    pub validity: Option<Cited<Validity>>,
+}
+
+/// What the domain asks of the configuration.
+pub trait UmPolicy: Send + Sync {
+    /// The program of `plan` × `lob` whose codes include `service_code`, if any.
+    fn program_for(&self, plan: &str, lob: LineOfBusiness, service_code: &str) -> Option<Cited<String>>;
+
+    /// The terms of a program; `None` when the plan × lob × program is not configured.
+    fn terms(&self, plan: &str, lob: LineOfBusiness, program: &str) -> Option<ProgramTerms>;
+
+    /// Regimens of the program matching the primary diagnosis and exactly this set of drug codes.
+    fn regimens(
+        &self,
+        plan: &str,
+        lob: LineOfBusiness,
+        program: &str,
+        primary_diagnosis: &str,
+        drug_codes: &[String],
+    ) -> Vec<RegimenMatch>;
+
+    /// A named regimen of the program for the diagnosis (for a choice made through the API).
+    fn regimen_named(
+        &self,
+        plan: &str,
+        lob: LineOfBusiness,
+        program: &str,
+        primary_diagnosis: &str,
+        name: &str,
+    ) -> Option<RegimenMatch>;
+
+    /// Whether `day` is a business day on the plan's calendar (weekends and holidays are not).
+    fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool;
+}
+
+/// A minimal policy for unit tests of calendar arithmetic: weekdays minus listed holidays.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Debug)]
+    pub(crate) struct WeekdayPolicy {
+        pub(crate) holidays: Vec<NaiveDate>,
+    }
+
+    impl UmPolicy for WeekdayPolicy {
+        fn program_for(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<Cited<String>> {
+            None
+        }
+        fn terms(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<ProgramTerms> {
+            None
+        }
+        fn regimens(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, _: &[String]) -> Vec<RegimenMatch> {
+            vec![]
+        }
+        fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, _: &str) -> Option<RegimenMatch> {
+            None
+        }
+        fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
+            day.weekday().number_from_monday() <= 5 && !self.holidays.contains(&day)
+        }
+    }
+}
+
+/// A one-plan, one-program policy for unit tests of the rules (the numbers here are test data;
+/// the sample configuration is exercised by the scenario table in tests/).
+#[cfg(test)]
+pub(crate) mod table_policy {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Debug, Clone)]
+    pub(crate) struct TablePolicy {
+        pub(crate) terms: ProgramTerms,
+        pub(crate) codes: Vec<String>,
+        pub(crate) regimens: Vec<(Vec<String>, RegimenMatch)>,
+    }
+
+    pub(crate) fn cited<T>(value: T) -> Cited<T> {
+        Cited::new(value, "test")
+    }
+
+    impl TablePolicy {
+        pub(crate) fn new(pathway: Pathway, codes: &[&str]) -> Self {
+            let terms = ProgramTerms {
+                plan: "plan".into(),
+                line_of_business: LineOfBusiness::Commercial,
+                program: "program".into(),
+                pathway: cited(pathway),
+                excluded_places_of_service: cited(vec!["21".into(), "22".into(), "23".into()]),
+                excluded_service_codes: cited(vec!["G0378".into()]),
+                excluded_diagnosis_prefixes: cited(vec!["Z94.8".into()]),
+                retro_window: cited(DayCount::Business(1)),
+                standard_decision: cited(DecisionTime::BusinessDays(2)),
+                urgent_decision: cited(DecisionTime::Hours(24)),
+                retro_decision: None,
+                urgent_min_documents: cited(1),
+                approval_validity: Some(cited(Validity::Days(60))),
+                validity_from_requested_start: false,
+                partial_approval_allowed: cited(false),
+                extension_max_days: Some(cited(30)),
+                reconsideration: cited(ReconsiderationWindow::Within(DayCount::Business(5))),
+                appeal: cited(AppealTerms { handler: AppealHandler::Us, window: Some(DayCount::Calendar(180)) }),
+                peer_to_peer_after_denial: cited(PeerToPeerAfterDenial::MayChangeDecision),
+                real_time_requests_per_episode: Some(cited(2)),
+                real_time_codes: vec!["MSMPT".into(), "MSMOT".into()],
+                episode_max_gap: None,
+                overlap_as_additional_units: cited(true),
+                hold_duration: cited(DecisionTime::BusinessDays(2)),
+                phone_notice_before_denial: cited(false),
+            };
+            Self { terms, codes: codes.iter().map(|code| (*code).to_owned()).collect(), regimens: vec![] }
+        }
+    }
+
+    impl UmPolicy for TablePolicy {
+        fn program_for(&self, _: &str, _: LineOfBusiness, code: &str) -> Option<Cited<String>> {
+            self.codes.iter().any(|known| known == code).then(|| cited(self.terms.program.clone()))
+        }
+        fn terms(&self, _: &str, _: LineOfBusiness, _: &str) -> Option<ProgramTerms> {
+            Some(self.terms.clone())
+        }
+        fn regimens(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, drugs: &[String]) -> Vec<RegimenMatch> {
+            let mut wanted: Vec<&String> = drugs.iter().collect();
+            wanted.sort();
+            wanted.dedup();
+            self.regimens
+                .iter()
+                .filter(|(set, _)| {
+                    let mut known: Vec<&String> = set.iter().collect();
+                    known.sort();
+                    known == wanted
+                })
+                .map(|(_, regimen)| regimen.clone())
+                .collect()
+        }
+        fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, name: &str) -> Option<RegimenMatch> {
+            self.regimens.iter().map(|(_, regimen)| regimen).find(|regimen| regimen.name == name).cloned()
+        }
+        fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
+            day.weekday().number_from_monday() <= 5
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! Intake, persistence and the shared determination step of the case service.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, Utc};
+
+use crate::domain::clock::Clock;
+use crate::domain::error::DomainError;
+use crate::domain::events::{Actor, CaseEvent, EventKind};
+use crate::domain::model::{
+    Case, CaseLink, CaseRequest, CaseStatus, DenialKind, Determination, LineStatus, ReviewDecision, ServiceLine,
+};
+use crate::domain::repository::{CaseRepository, CaseUpdate};
+use crate::domain::rules::determination::{LineOutcome, ValidityRule, apply_line_outcomes};
+use crate::domain::rules::{IntakeDecision, IntakeError, IntakeInput, IntakeOutcome, IntakeRejection, evaluate_intake};
+use crate::domain::terms::{ProgramTerms, UmPolicy};
+use crate::domain::timers::{TimerKind, TimerRequest};
+
+/// The UM case service: every workflow operation of SPEC §3.
+pub struct CaseService<R, C> {
+    pub(super) policy: Arc<dyn UmPolicy>,
+    pub(super) repository: R,
+    pub(super) clock: C,
+}
+
+impl<R: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for CaseService<R, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseService").field("repository", &self.repository).field("clock", &self.clock).finish()
+    }
+}
+
+/// The answer to a submitted request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// A business reject before any case exists (AAA in the 278 response).
+    Rejected(IntakeRejection),
+    /// The stored case with its intake determination (approved, pended, denied, NA, …).
+    Recorded(Box<Case>),
+}
+
+impl Submission {
+    pub fn case(&self) -> Option<&Case> {
+        match self {
+            Submission::Recorded(case) => Some(case),
+            Submission::Rejected(_) => None,
+        }
+    }
+}
+
+/// A case in the review queue with its overdue flag at the time of the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub case: Case,
+    pub overdue: bool,
+}
+
+/// A determination about to be applied.
+#[derive(Debug, Clone)]
+pub(super) struct Verdict {
+    pub status: CaseStatus,
+    pub outcomes: Vec<LineOutcome>,
+    pub denial_kind: Option<DenialKind>,
+    pub rationale: Option<String>,
+    pub guideline: Option<String>,
+    pub on_original_submission: bool,
+    pub rule: &'static str,
+    pub config_path: Option<String>,
+}
+
+impl Verdict {
+    pub(super) fn approve_all(lines: usize, rule: &'static str, config_path: Option<String>) -> Self {
+        Verdict {
+            status: CaseStatus::Approved,
+            outcomes: vec![LineOutcome::Approve; lines],
+            denial_kind: None,
+            rationale: None,
+            guideline: None,
+            on_original_submission: false,
+            rule,
+            config_path,
+        }
+    }
+}
+
+impl<R: CaseRepository, C: Clock> CaseService<R, C> {
+    pub fn new(policy: Arc<dyn UmPolicy>, repository: R, clock: C) -> Self {
+        Self { policy, repository, clock }
+    }
+
+    pub fn repository(&self) -> &R {
+        &self.repository
+    }
+
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// A submitted request: intake rules, then the stored case (or a business reject).
+    pub async fn submit(&self, request: CaseRequest) -> Result<Submission, DomainError> {
+        self.intake(request, None).await
+    }
+
+    pub(super) async fn intake(
+        &self,
+        request: CaseRequest,
+        replaces: Option<&Case>,
+    ) -> Result<Submission, DomainError> {
+        let now = self.clock.now();
+        let member = self.repository.get_member(&request.member.member_id).await?;
+        let member_cases = match member {
+            Some(_) => self.repository.cases_for_member(&request.member.member_id).await?,
+            None => Vec::new(),
+        };
+        let input = IntakeInput {
+            request: &request,
+            member: member.as_ref(),
+            member_cases: &member_cases,
+            received_at: now,
+            replaces,
+        };
+        let decision = match evaluate_intake(self.policy.as_ref(), input) {
+            Ok(decision) => decision,
+            Err(IntakeError::Rejected(rejection)) => return Ok(Submission::Rejected(rejection)),
+            Err(other) => return Err(other.into()),
+        };
+        let id = format!("C{:09}", self.repository.next_case_number().await?);
+        let requester = Actor::Requester(request.requesting_provider.npi.clone());
+        let mut case = new_case(id, request, &decision, now);
+        let mut events =
+            vec![CaseEvent::new(&case.id, now, requester, EventKind::Received, CaseStatus::InProgress).detail(
+                format!(
+                    "{:?} {:?} request with {} line(s)",
+                    case.request.category,
+                    case.request.urgency,
+                    case.lines.len()
+                ),
+            )];
+        events.extend(self.apply_intake(&mut case, decision, now).await?);
+        self.repository.insert_case(&case, &events, &[]).await?;
+        Ok(Submission::Recorded(Box::new(case)))
+    }
+
+    /// Turns an intake decision into the case's status, lines and events.
+    pub(super) async fn apply_intake(
+        &self,
+        case: &mut Case,
+        decision: IntakeDecision,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CaseEvent>, DomainError> {
+        let mut events: Vec<CaseEvent> = Vec::with_capacity(decision.trace.len() + 1);
+        let status_after = match &decision.outcome {
+            IntakeOutcome::NoActionRequired => CaseStatus::NoActionRequired,
+            IntakeOutcome::AdministrativeDenial => CaseStatus::Denied,
+            IntakeOutcome::Approve => CaseStatus::Approved,
+            IntakeOutcome::Pend(_) => CaseStatus::Pended,
+        };
+        for step in &decision.trace {
+            events.push(
+                CaseEvent::new(&case.id, now, Actor::System, step.kind, status_after)
+                    .detail(step.detail.clone())
+                    .rule(step.rule, step.config_path.clone()),
+            );
+        }
+        let last = decision.trace.last().map(|step| (step.rule, step.config_path.clone()));
+        let (rule, config_path) = last.unwrap_or(("intake", None));
+        match decision.outcome {
+            IntakeOutcome::NoActionRequired => {
+                case.status = CaseStatus::NoActionRequired;
+                events.push(
+                    CaseEvent::new(&case.id, now, Actor::System, EventKind::Determined, case.status)
+                        .detail("no prior authorization required")
+                        .rule(rule, config_path),
+                );
+            }
+            IntakeOutcome::AdministrativeDenial => {
+                let verdict = Verdict {
+                    status: CaseStatus::Denied,
+                    outcomes: vec![LineOutcome::Deny; case.lines.len()],
+                    denial_kind: Some(DenialKind::Administrative),
+                    rationale: Some("request received after the retro window".into()),
+                    guideline: None,
+                    on_original_submission: false,
+                    rule,
+                    config_path,
+                };
+                events.push(self.determine(case, verdict, Actor::System, now).await?);
+            }
+            IntakeOutcome::Approve => {
+                let verdict = Verdict::approve_all(case.lines.len(), rule, config_path);
+                events.push(self.determine(case, verdict, Actor::System, now).await?);
+            }
+            IntakeOutcome::Pend(reason) => {
+                case.status = CaseStatus::Pended;
+                case.pend = Some(reason);
+            }
+        }
+        Ok(events)
+    }
+
+    /// Applies a determination: line results, approved period, authorization number.
+    pub(super) async fn determine(
+        &self,
+        case: &mut Case,
+        verdict: Verdict,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<CaseEvent, DomainError> {
+        let terms = self.terms_of(case);
+        let regimen_validity = match (&case.regimen, &case.program) {
+            (Some(regimen), Some(program)) => self
+                .policy
+                .regimen_named(
+                    &case.plan,
+                    case.line_of_business,
+                    program,
+                    case.request.primary_diagnosis().unwrap_or_default(),
+                    &regimen.regimen,
+                )
+                .and_then(|found| found.validity),
+            _ => None,
+        };
+        let rule = ValidityRule {
+            validity: regimen_validity.as_ref().or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
+            from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
+        };
+        let validity_path = apply_line_outcomes(case, rule, &verdict.outcomes, now.date_naive());
+        if verdict.status.is_certified() && case.authorization_number.is_none() {
+            case.authorization_number = Some(format!("A{:09}", self.repository.next_authorization_number().await?));
+        }
+        case.status = verdict.status;
+        case.pend = None;
+        case.determination = Some(Determination {
+            status: verdict.status,
+            decided_at: now,
+            decided_by: actor.clone(),
+            denial_kind: verdict.denial_kind,
+            rationale: verdict.rationale.clone(),
+            guideline: verdict.guideline.clone(),
+            on_original_submission: verdict.on_original_submission,
+        });
+        let mut detail = format!("determination {}", verdict.status.as_str());
+        if let (Some(from), Some(to)) = (case.approved_from, case.approved_to)
+            && verdict.status.is_certified()
+        {
+            detail.push_str(&format!(" valid {from} to {to}"));
+            if let Some(path) = &validity_path {
+                detail.push_str(&format!(" (validity {path})"));
+            }
+        }
+        if let Some(rationale) = &verdict.rationale {
+            detail.push_str(&format!("; rationale: {rationale}"));
+        }
+        if let Some(guideline) = &verdict.guideline {
+            detail.push_str(&format!("; guideline: {guideline}"));
+        }
+        if let Some(notice) = terms.as_ref().map(|terms| &terms.phone_notice_before_denial)
+            && notice.value
+            && verdict.status == CaseStatus::Denied
+        {
+            detail.push_str(&format!("; provider notified by phone and in writing first ({})", notice.config_path));
+        }
+        if verdict.on_original_submission {
+            detail.push_str("; made on the original submission");
+        }
+        Ok(CaseEvent::new(&case.id, now, actor, EventKind::Determined, case.status)
+            .detail(detail)
+            .rule(verdict.rule, verdict.config_path))
+    }
+
+    /// The program terms of a case, when it has a program.
+    pub(super) fn terms_of(&self, case: &Case) -> Option<ProgramTerms> {
+        case.program.as_deref().and_then(|program| self.policy.terms(&case.plan, case.line_of_business, program))
+    }
+
+    pub(super) fn required_terms(&self, case: &Case) -> Result<ProgramTerms, DomainError> {
+        self.terms_of(case).ok_or_else(|| DomainError::MissingTerms {
+            plan: case.plan.clone(),
+            program: case.program.clone().unwrap_or_default(),
+        })
+    }
+
+    pub(super) async fn load(&self, case_id: &str) -> Result<Case, DomainError> {
+        self.repository.get_case(case_id).await?.ok_or_else(|| DomainError::CaseNotFound(case_id.to_owned()))
+    }
+
+    /// Stores `case` (read at `read_version`) with its events and timer changes.
+    pub(super) async fn save(
+        &self,
+        case: &mut Case,
+        read_version: u64,
+        events: &[CaseEvent],
+        new_timers: &[TimerRequest],
+        cancel_timers: &[TimerKind],
+    ) -> Result<(), DomainError> {
+        case.version = read_version + 1;
+        let update = CaseUpdate { case, expected_version: read_version, events, new_timers, cancel_timers };
+        self.repository.update_case(update).await?;
+        Ok(())
+    }
+
+    /// After a certification: an authorization update withdraws the case it replaces.
+    pub(super) async fn withdraw_replaced(&self, case: &Case, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let Some(original_id) = case.original_of_update().filter(|_| case.status.is_certified()) else {
+            return Ok(());
+        };
+        let mut original = self.load(original_id).await?;
+        if !original.status.is_certified() {
+            return Ok(());
+        }
+        let read_version = original.version;
+        original.status = CaseStatus::Withdrawn;
+        for line in &mut original.lines {
+            if matches!(line.status, LineStatus::Approved | LineStatus::Modified) {
+                line.status = LineStatus::Cancelled;
+            }
+        }
+        original.links.push(CaseLink::ReplacedBy { replacement: case.id.clone() });
+        let event = CaseEvent::new(&original.id, now, Actor::System, EventKind::Withdrawn, original.status)
+            .detail(format!("replaced by the approved update {}", case.id))
+            .rule("workflow.authorization_update", None);
+        self.save(&mut original, read_version, &[event], &[], &[]).await
+    }
+
+    /// The pended cases ordered by due time, with overdue flags.
+    pub async fn review_queue(&self, limit: usize) -> Result<Vec<QueueEntry>, DomainError> {
+        let now = self.clock.now();
+        let cases = self.repository.review_queue(limit).await?;
+        Ok(cases.into_iter().map(|case| QueueEntry { overdue: case.is_overdue(now), case }).collect())
+    }
+
+    pub async fn case(&self, case_id: &str) -> Result<Case, DomainError> {
+        self.load(case_id).await
+    }
+
+    /// The explainable history of a case.
+    pub async fn history(&self, case_id: &str) -> Result<Vec<CaseEvent>, DomainError> {
+        Ok(self.repository.case_events(case_id).await?)
+    }
+
+    /// A request being filled in (provider portal): stored as in progress; if not submitted by
+    /// the end of the day it expires without correspondence.
+    pub async fn start(&self, request: CaseRequest) -> Result<Submission, DomainError> {
+        let now = self.clock.now();
+        let member = self.repository.get_member(&request.member.member_id).await?;
+        let Some(member) = member else {
+            return Ok(Submission::Rejected(IntakeRejection::MemberNotFound));
+        };
+        let id = format!("C{:09}", self.repository.next_case_number().await?);
+        let skeleton = IntakeDecision {
+            plan: member.plan.clone(),
+            line_of_business: member.line_of_business,
+            program: None,
+            terms: None,
+            outcome: IntakeOutcome::NoActionRequired,
+            line_statuses: vec![LineStatus::Pending; request.lines.len()],
+            effective_urgency: request.urgency,
+            regimen: None,
+            link: None,
+            decision_due: None,
+            date_of_service: request.date_of_service().unwrap_or(now.date_naive()),
+            trace: Vec::new(),
+        };
+        let requester = Actor::Requester(request.requesting_provider.npi.clone());
+        let mut case = new_case(id, request, &skeleton, now);
+        case.status = CaseStatus::InProgress;
+        let end_of_day = now
+            .date_naive()
+            .checked_add_days(Days::new(1))
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|midnight| midnight.and_utc())
+            .unwrap_or(now);
+        let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day };
+        let event = CaseEvent::new(&case.id, now, requester, EventKind::Started, case.status)
+            .detail(format!("in progress; expires at {end_of_day} unless submitted"))
+            .rule("workflow.in_progress_expiry", None);
+        self.repository.insert_case(&case, &[event], &[timer]).await?;
+        Ok(Submission::Recorded(Box::new(case)))
+    }
+
+    /// Submits a request that was started earlier: the intake rules run as for `submit`.
+    pub async fn submit_started(&self, case_id: &str) -> Result<Submission, DomainError> {
+        let now = self.clock.now();
+        let mut case = self.load(case_id).await?;
+        if case.status != CaseStatus::InProgress {
+            return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "submit" });
+        }
+        let member = self.repository.get_member(case.member_id()).await?;
+        let others: Vec<Case> = match member {
+            Some(_) => {
+                let all = self.repository.cases_for_member(case.member_id()).await?;
+                all.into_iter().filter(|other| other.id != case.id).collect()
+            }
+            None => Vec::new(),
+        };
+        let input = IntakeInput {
+            request: &case.request,
+            member: member.as_ref(),
+            member_cases: &others,
+            received_at: now,
+            replaces: None,
+        };
+        let decision = match evaluate_intake(self.policy.as_ref(), input) {
+            Ok(decision) => decision,
+            Err(IntakeError::Rejected(rejection)) => return Ok(Submission::Rejected(rejection)),
+            Err(other) => return Err(other.into()),
+        };
+        let read_version = case.version;
+        let fresh = new_case(case.id.clone(), case.request.clone(), &decision, now);
+        case = Case { version: read_version, ..fresh };
+        let requester = Actor::Requester(case.request.requesting_provider.npi.clone());
+        let mut events = vec![
+            CaseEvent::new(&case.id, now, requester, EventKind::Received, CaseStatus::InProgress).detail("submitted"),
+        ];
+        events.extend(self.apply_intake(&mut case, decision, now).await?);
+        self.save(&mut case, read_version, &events, &[], &[TimerKind::InProgressExpiry]).await?;
+        Ok(Submission::Recorded(Box::new(case)))
+    }
+}
+
+/// A new case from a request and its intake decision (status set by `apply_intake`).
+pub(super) fn new_case(id: String, request: CaseRequest, decision: &IntakeDecision, now: DateTime<Utc>) -> Case {
+    let lines = request
+        .lines
+        .iter()
+        .zip(&decision.line_statuses)
+        .map(|(line, status)| ServiceLine {
+            requested: line.clone(),
+            status: *status,
+            approved_quantity: None,
+            approved_from: None,
+            approved_to: None,
+        })
+        .collect();
+    Case {
+        id,
+        version: 1,
+        plan: decision.plan.clone(),
+        line_of_business: decision.line_of_business,
+        program: decision.program.clone(),
+        lines,
+        effective_urgency: decision.effective_urgency,
+        status: CaseStatus::Pended,
+        pend: None,
+        regimen: decision.regimen.clone(),
+        pathway_answers: Vec::new(),
+        received_at: now,
+        decision_due: decision.decision_due,
+        authorization_number: None,
+        approved_from: None,
+        approved_to: None,
+        determination: None,
+        post_decision: Vec::new(),
+        links: decision.link.iter().cloned().collect(),
+        documents: Vec::new(),
+        request,
+    }
+}
+
+/// Turns a reviewer's decision into a verdict, enforcing the program's terms.
+pub(super) fn verdict_of(
+    case: &Case,
+    terms: Option<&ProgramTerms>,
+    decision: &ReviewDecision,
+) -> Result<Verdict, DomainError> {
+    let lines = case.lines.len();
+    let verdict = |status, outcomes, denial_kind, rationale: Option<&String>, guideline: Option<&String>| Verdict {
+        status,
+        outcomes,
+        denial_kind,
+        rationale: rationale.cloned(),
+        guideline: guideline.cloned(),
+        on_original_submission: false,
+        rule: "review.determination",
+        config_path: None,
+    };
+    match decision {
+        ReviewDecision::Approve => {
+            Ok(verdict(CaseStatus::Approved, vec![LineOutcome::Approve; lines], None, None, None))
+        }
+        ReviewDecision::Deny { rationale, guideline } => {
+            if rationale.trim().is_empty() {
+                return Err(DomainError::InvalidDecision("a denial needs a rationale".into()));
+            }
+            Ok(verdict(
+                CaseStatus::Denied,
+                vec![LineOutcome::Deny; lines],
+                Some(DenialKind::Clinical),
+                Some(rationale),
+                guideline.as_ref(),
+            ))
+        }
+        ReviewDecision::Modify { quantities, rationale } => {
+            let outcomes =
+                (0..lines).map(|index| LineOutcome::Modify(quantities.get(index).copied().flatten())).collect();
+            Ok(verdict(CaseStatus::Modified, outcomes, None, Some(rationale), None))
+        }
+        ReviewDecision::PartiallyApprove { approved_lines, rationale, guideline } => {
+            if let Some(terms) = terms
+                && !terms.partial_approval_allowed.value
+            {
+                return Err(DomainError::PartialApprovalNotAllowed {
+                    config_path: terms.partial_approval_allowed.config_path.clone(),
+                });
+            }
+            let pending: Vec<usize> =
+                (0..lines).filter(|&index| case.lines[index].status == LineStatus::Pending).collect();
+            let approved = pending.iter().filter(|index| approved_lines.contains(index)).count();
+            if approved == 0 || approved == pending.len() {
+                return Err(DomainError::InvalidDecision(
+                    "a partial approval approves some pending lines and denies the others".into(),
+                ));
+            }
+            let outcomes = (0..lines)
+                .map(|index| if approved_lines.contains(&index) { LineOutcome::Approve } else { LineOutcome::Deny })
+                .collect();
+            let mut partial = verdict(
+                CaseStatus::PartiallyApproved,
+                outcomes,
+                Some(DenialKind::Clinical),
+                Some(rationale),
+                guideline.as_ref(),
+            );
+            partial.config_path = terms.map(|terms| terms.partial_approval_allowed.config_path.clone());
+            Ok(partial)
+        }
+    }
+}
