@@ -5,11 +5,13 @@
 //! daemon), PostgreSQL is production where several instances share one database. Both keep their
 //! native types (sqlx's `Any` driver would flatten timestamps and JSON), and [`Store`] dispatches
 //! each operation to the one in use. The store works on plain records ([`records`]) and knows
-//! nothing of the domain, X12 or HTTP.
+//! nothing of X12 or HTTP; only [`repository`] maps the domain's types onto those records, to
+//! implement the domain's `CaseRepository` port.
 
 pub mod error;
 pub mod postgres;
 pub mod records;
+pub mod repository;
 pub mod sqlite;
 
 use std::path::PathBuf;

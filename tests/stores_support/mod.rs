@@ -6,8 +6,10 @@
 //! A set but unreachable `DATABASE_URL` always fails them.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,14 +21,24 @@ use umgate::storage::{DatabaseLocation, Store};
 
 /// What a test returns.
 pub type TestResult = anyhow::Result<()>;
-/// A test body: receives the database it owns.
-pub type TestFn = fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult> + Send>>;
+/// A test body: receives the database it owns. Its future runs on the trial's own runtime, so it
+/// need not be `Send`.
+pub type TestBody = Arc<dyn Fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult>>> + Send + Sync>;
 
-/// Lists async test functions as `(name, TestFn)` pairs.
+/// Names a test body.
+pub fn body<F, Fut>(test: F) -> TestBody
+where
+    F: Fn(TestDb) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TestResult> + 'static,
+{
+    Arc::new(move |db| Box::pin(test(db)))
+}
+
+/// Lists async test functions as `(name, TestBody)` pairs.
 #[macro_export]
 macro_rules! store_tests {
     ($($name:ident),* $(,)?) => {
-        vec![$((stringify!($name), (|db| Box::pin($name(db))) as $crate::stores_support::TestFn)),*]
+        vec![$((stringify!($name).to_owned(), $crate::stores_support::body($name))),*]
     };
 }
 
@@ -82,7 +94,7 @@ fn postgres_mode() -> PostgresMode {
 }
 
 /// Builds the trials of `tests` for SQLite and PostgreSQL, named `sqlite::NAME` and `postgres::NAME`.
-pub fn trials(tests: Vec<(&'static str, TestFn)>) -> Vec<Trial> {
+pub fn trials(tests: Vec<(String, TestBody)>) -> Vec<Trial> {
     let mode = postgres_mode();
     if matches!(mode, PostgresMode::Skip) {
         eprintln!();
@@ -95,15 +107,15 @@ pub fn trials(tests: Vec<(&'static str, TestFn)>) -> Vec<Trial> {
     }
     let mut trials = Vec::new();
     for (name, test) in &tests {
-        let test = *test;
-        trials.push(Trial::test(format!("sqlite::{name}"), move || run_sqlite(test)).with_kind("sqlite"));
+        let test = test.clone();
+        trials.push(Trial::test(format!("sqlite::{name}"), move || run_sqlite(&test)).with_kind("sqlite"));
     }
     for (name, test) in &tests {
-        let test = *test;
+        let test = test.clone();
         let trial = match &mode {
             PostgresMode::Run(url) => {
                 let url = url.clone();
-                Trial::test(format!("postgres::{name}"), move || run_postgres(&url, test))
+                Trial::test(format!("postgres::{name}"), move || run_postgres(&url, &test))
             }
             PostgresMode::Skip => Trial::test(format!("postgres::{name}"), || Err("DATABASE_URL is not set".into()))
                 .with_ignored_flag(true),
@@ -124,25 +136,37 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
         .map_err(|error| format!("tokio runtime: {error}").into())
 }
 
-/// Runs the test body as a task so that a panic is reported as a failure after cleanup.
-async fn run_body(test: TestFn, db: TestDb) -> Result<(), Failed> {
-    match tokio::spawn(test(db)).await {
+/// Runs the test body to completion; a panic is reported as a failure (after which the caller
+/// still cleans up).
+fn run_body(runtime: &tokio::runtime::Runtime, test: &TestBody, db: TestDb) -> Result<(), Failed> {
+    match catch_unwind(AssertUnwindSafe(|| runtime.block_on(test(db)))) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(format!("{error:#}").into()),
-        Err(join_error) => Err(format!("test panicked: {join_error}").into()),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_default();
+            Err(format!("test panicked: {message}").into())
+        }
     }
 }
 
-fn run_sqlite(test: TestFn) -> Result<(), Failed> {
+fn run_sqlite(test: &TestBody) -> Result<(), Failed> {
     let dir = tempfile::tempdir().map_err(|error| format!("temp dir: {error}"))?;
     // A subdirectory that does not exist yet: the store must create it.
     let path = dir.path().join("data").join("umgate.db");
     let db = TestDb { location: DatabaseLocation::Sqlite(path) };
-    runtime()?.block_on(run_body(test, db))
+    let runtime = runtime()?;
+    let outcome = run_body(&runtime, test, db);
+    drop(runtime);
+    outcome
 }
 
-fn run_postgres(admin_url: &str, test: TestFn) -> Result<(), Failed> {
-    runtime()?.block_on(async {
+fn run_postgres(admin_url: &str, test: &TestBody) -> Result<(), Failed> {
+    let runtime = runtime()?;
+    let (name, mut admin, db) = runtime.block_on(async {
         let admin_options =
             PgConnectOptions::from_str(admin_url).map_err(|_| "DATABASE_URL is not a valid PostgreSQL URL")?;
         let name = unique_database_name();
@@ -154,7 +178,10 @@ fn run_postgres(admin_url: &str, test: TestFn) -> Result<(), Failed> {
             .await
             .map_err(|error| format!("CREATE DATABASE {name}: {error}"))?;
         let db = TestDb { location: DatabaseLocation::Postgres(Box::new(admin_options.clone().database(&name))) };
-        let outcome = run_body(test, db).await;
+        Ok::<_, Failed>((name, admin, db))
+    })?;
+    let outcome = run_body(&runtime, test, db);
+    runtime.block_on(async {
         let dropped = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
         let _ = admin.close().await;
         outcome?;
