@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use stores_support::{TestDb, TestResult};
 use tokio::sync::Barrier;
-use umgate::storage::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, StoreError, TimerRecord};
+use umgate::storage::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, StoreError, TimerRecord};
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -24,6 +24,7 @@ fn main() {
         case_lookups_by_member_and_authorization_number,
         review_queue_is_ordered_by_due_time_then_creation,
         duplicate_insert_is_refused_and_writes_nothing,
+        batch_insert_is_all_or_nothing,
         update_case_writes_case_events_and_timers_together,
         stale_update_is_a_conflict_and_writes_nothing,
         concurrent_updaters_exactly_one_wins,
@@ -214,6 +215,32 @@ async fn duplicate_insert_is_refused_and_writes_nothing(db: TestDb) -> TestResul
     ensure!(store.get_case("C-1").await? == Some(original), "the original case must be untouched");
     ensure!(store.case_events("C-1").await?.len() == 1, "the refused insert must append no event");
     ensure!(store.timers_for_case("C-1").await?.is_empty(), "the refused insert must create no timer");
+    Ok(())
+}
+
+async fn batch_insert_is_all_or_nothing(db: TestDb) -> TestResult {
+    let store = db.open().await?;
+    let new_case = |n: i64| NewCase {
+        case: case(&format!("B-{n:03}"), "M-1", "pended", Some(t0() + Duration::hours(n)), t0()),
+        events: vec![event("received", t0()), event("pended", t0())],
+        timers: vec![timer(&format!("T-{n:03}"), "decision-due", t0() + Duration::hours(n))],
+    };
+    let batch: Vec<NewCase> = (0..50).map(new_case).collect();
+    store.insert_cases(&batch).await?;
+    ensure!(store.review_queue(&["pended"], 100).await?.len() == 50, "every case of the batch stored");
+    ensure!(store.get_case("B-049").await? == Some(batch[49].case.clone()));
+    ensure!(store.case_events("B-007").await? == recorded("B-007", &batch[7].events));
+    ensure!(labels(&store.timers_for_case("B-007").await?) == ["T-007"]);
+    ensure!(store.insert_cases(&[]).await.is_ok(), "an empty batch is fine");
+
+    // One duplicate refuses the whole batch.
+    let clashing = vec![new_case(100), new_case(101), new_case(3)];
+    match store.insert_cases(&clashing).await {
+        Err(StoreError::Duplicate { what: "case id" }) => {}
+        other => bail!("expected a duplicate case id, got {other:?}"),
+    }
+    ensure!(store.get_case("B-100").await?.is_none(), "nothing of a refused batch is stored");
+    ensure!(store.review_queue(&["pended"], 100).await?.len() == 50);
     Ok(())
 }
 

@@ -22,7 +22,9 @@ use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
-pub use records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord, to_stored_precision};
+pub use records::{
+    CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord, to_stored_precision,
+};
 pub use sqlite::SqliteStore;
 
 /// Which database a store runs on.
@@ -116,6 +118,13 @@ impl Store {
         timers: &[NewTimer],
     ) -> Result<(), StoreError> {
         dispatch!(self, store => store.insert_case(case, events, timers).await)
+    }
+
+    /// Inserts many new cases in one transaction (the batch path: one commit instead of one per
+    /// case). All or nothing: [`StoreError::Duplicate`] when any id (or authorization number)
+    /// already exists, and then none is stored.
+    pub async fn insert_cases(&self, batch: &[NewCase]) -> Result<(), StoreError> {
+        dispatch!(self, store => store.insert_cases(batch).await)
     }
 
     /// Replaces a case (with `case.version` as its new version) if and only if the stored version
@@ -247,6 +256,7 @@ mod send_checks {
 
     async fn all_futures_are_send(store: Store, case: CaseRecord, member: MemberRecord) {
         assert_send(store.insert_case(&case, &[], &[]));
+        assert_send(store.insert_cases(&[]));
         assert_send(store.update_case(&case, 1, &[], &[], &[]));
         assert_send(store.get_case("id"));
         assert_send(store.cases_by_member("m"));

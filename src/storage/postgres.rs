@@ -14,7 +14,7 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::error::{StoreError, write_error};
-use super::records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord};
+use super::records::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord};
 
 /// Connections kept for one store.
 const MAX_CONNECTIONS: u32 = 8;
@@ -64,26 +64,16 @@ impl PostgresStore {
     ) -> Result<(), StoreError> {
         const OP: &str = "insert case";
         let mut tx = self.begin(OP).await?;
-        sqlx::query(&format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(&case.id)
-        .bind(case.version)
-        .bind(&case.status)
-        .bind(&case.plan)
-        .bind(&case.line_of_business)
-        .bind(&case.program)
-        .bind(&case.member_id)
-        .bind(&case.authorization_number)
-        .bind(case.due_at)
-        .bind(case.created_at)
-        .bind(case.updated_at)
-        .bind(Json(&case.body))
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| write_error(OP, error))?;
-        insert_events(&mut tx, &case.id, events).await?;
-        insert_timers(&mut tx, &case.id, timers).await?;
+        insert_case_in(&mut tx, case, events, timers).await?;
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn insert_cases(&self, batch: &[NewCase]) -> Result<(), StoreError> {
+        const OP: &str = "insert cases";
+        let mut tx = self.begin(OP).await?;
+        for new in batch {
+            insert_case_in(&mut tx, &new.case, &new.events, &new.timers).await?;
+        }
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -297,6 +287,35 @@ impl PostgresStore {
             .map_err(|error| StoreError::database("get member", error))?;
         row.as_ref().map(member_from_row).transpose()
     }
+}
+
+async fn insert_case_in(
+    tx: &mut Transaction<'static, Postgres>,
+    case: &CaseRecord,
+    events: &[NewEvent],
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
+    const OP: &str = "insert case";
+    sqlx::query(&format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&case.id)
+    .bind(case.version)
+    .bind(&case.status)
+    .bind(&case.plan)
+    .bind(&case.line_of_business)
+    .bind(&case.program)
+    .bind(&case.member_id)
+    .bind(&case.authorization_number)
+    .bind(case.due_at)
+    .bind(case.created_at)
+    .bind(case.updated_at)
+    .bind(Json(&case.body))
+    .execute(&mut **tx)
+    .await
+    .map_err(|error| write_error(OP, error))?;
+    insert_events(tx, &case.id, events).await?;
+    insert_timers(tx, &case.id, timers).await
 }
 
 /// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's

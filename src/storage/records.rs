@@ -62,6 +62,14 @@ pub struct NewTimer {
     pub payload: Value,
 }
 
+/// A new case with its first events and timers, for batch inserts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    pub case: CaseRecord,
+    pub events: Vec<NewEvent>,
+    pub timers: Vec<NewTimer>,
+}
+
 /// A stored timer with its lease and completion state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimerRecord {

@@ -19,7 +19,7 @@ use sqlx::types::Json;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::error::{StoreError, write_error};
-use super::records::{CaseRecord, EventRecord, MemberRecord, NewEvent, NewTimer, TimerRecord};
+use super::records::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -79,26 +79,16 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         const OP: &str = "insert case";
         let mut tx = self.begin_write(OP).await?;
-        sqlx::query(&format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(&case.id)
-        .bind(case.version)
-        .bind(&case.status)
-        .bind(&case.plan)
-        .bind(&case.line_of_business)
-        .bind(&case.program)
-        .bind(&case.member_id)
-        .bind(&case.authorization_number)
-        .bind(case.due_at.map(timestamp_text))
-        .bind(timestamp_text(case.created_at))
-        .bind(timestamp_text(case.updated_at))
-        .bind(Json(&case.body))
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| write_error(OP, error))?;
-        insert_events(&mut tx, &case.id, events).await?;
-        insert_timers(&mut tx, &case.id, timers).await?;
+        insert_case_in(&mut tx, case, events, timers).await?;
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn insert_cases(&self, batch: &[NewCase]) -> Result<(), StoreError> {
+        const OP: &str = "insert cases";
+        let mut tx = self.begin_write(OP).await?;
+        for new in batch {
+            insert_case_in(&mut tx, &new.case, &new.events, &new.timers).await?;
+        }
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
@@ -311,6 +301,35 @@ impl SqliteStore {
             .map_err(|error| StoreError::database("get member", error))?;
         row.as_ref().map(member_from_row).transpose()
     }
+}
+
+async fn insert_case_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    case: &CaseRecord,
+    events: &[NewEvent],
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
+    const OP: &str = "insert case";
+    sqlx::query(&format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&case.id)
+    .bind(case.version)
+    .bind(&case.status)
+    .bind(&case.plan)
+    .bind(&case.line_of_business)
+    .bind(&case.program)
+    .bind(&case.member_id)
+    .bind(&case.authorization_number)
+    .bind(case.due_at.map(timestamp_text))
+    .bind(timestamp_text(case.created_at))
+    .bind(timestamp_text(case.updated_at))
+    .bind(Json(&case.body))
+    .execute(&mut **tx)
+    .await
+    .map_err(|error| write_error(OP, error))?;
+    insert_events(tx, &case.id, events).await?;
+    insert_timers(tx, &case.id, timers).await
 }
 
 /// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's
