@@ -9,6 +9,8 @@
 //! * [`ack`]: 999 and TA1 acknowledgments built from validation results.
 //! * [`synth`]: deterministic synthetic 278/270 interchanges for benchmarks and tests
 //!   (`umgate gen`).
+//! * [`policy`]: the UM policy configuration (TOML per plan × line of business × program),
+//!   validated at start, with business-day calendars and regimen matching.
 //! * edges: [`cli`] and [`server`] (the daemon). Only these use `anyhow`.
 #![forbid(unsafe_code)]
 
@@ -16,6 +18,7 @@ pub mod ack;
 pub mod cli;
 pub mod domain;
 pub mod grammar;
+pub mod policy;
 pub mod server;
 pub mod storage;
 pub mod synth;

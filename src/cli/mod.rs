@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod config;
 mod to_json;
 mod validate;
 
@@ -82,6 +83,9 @@ pub enum Command {
     /// Implementation-guide grammars: check the files of a directory.
     #[command(subcommand)]
     Grammar(GrammarCommand),
+    /// The UM policy configuration: health plans, lines of business, programs and their rules.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Generate deterministic synthetic interchanges (fake people only) for benchmarks and tests:
     /// 278 prior-authorization requests (005010X217) or 270 eligibility inquiries (005010X279A1).
     ///
@@ -176,6 +180,30 @@ pub enum GrammarCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load a configuration and every file it includes, and validate it all: syntax, types,
+    /// unknown fields (typos), references (calendars, programs, upload profiles, cancer types),
+    /// overlapping code ranges between programs of one plan, zero durations, min above max.
+    ///
+    /// Every error is printed on stderr as `file:line:col: field: message`. Exit status: 0 when
+    /// valid (a summary on stdout), 1 when invalid, 2 when FILE cannot be read.
+    #[command(after_help = "Examples:\n  \
+umgate config check                         # samples/umgate.toml\n  \
+umgate config check /etc/umgate/umgate.toml\n  \
+umgate config check --json my.toml | jq .summary\n\n\
+A failing check prints, for instance:\n  \
+samples/plans/cigna-commercial.toml:42:19: plans.cigna-commercial.programs.medical-oncology.urgent_decision.hours: must be greater than 0")]
+    Check {
+        /// One JSON object on stdout: {"ok", "file", "summary", "errors": [{"file", "line", "column", "field", "message"}]}.
+        #[arg(long)]
+        json: bool,
+        /// The root configuration file (it may include others, relative to itself).
+        #[arg(default_value = "samples/umgate.toml", value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
@@ -207,6 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
+        Command::Config(ConfigCommand::Check { json, file }) => config::check(&file, json),
         Command::Validate { json, ack_dir, grammar, clock, files } => {
             let guides = grammar.load()?;
             let accepted = validate::run(validate::ValidateArgs {

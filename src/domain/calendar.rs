@@ -38,6 +38,7 @@ pub fn beyond_window<P: UmPolicy + ?Sized>(
     match window {
         DayCount::Calendar(days) => (to - from).num_days() > i64::from(days),
         DayCount::Business(days) => business_days_after(policy, plan, from, to) > days,
+        DayCount::Months(months) => from.checked_add_months(Months::new(months)).is_none_or(|end| to > end),
     }
 }
 
@@ -46,6 +47,7 @@ pub fn window_end<P: UmPolicy + ?Sized>(policy: &P, plan: &str, window: DayCount
     match window {
         DayCount::Calendar(days) => from.checked_add_days(Days::new(u64::from(days))).unwrap_or(from),
         DayCount::Business(days) => add_business_days(policy, plan, from, days),
+        DayCount::Months(months) => from.checked_add_months(Months::new(months)).unwrap_or(from),
     }
 }
 
@@ -59,6 +61,7 @@ pub fn decision_due<P: UmPolicy + ?Sized>(
     match time {
         DecisionTime::Hours(hours) => received + Duration::hours(i64::from(hours)),
         DecisionTime::CalendarDays(days) => received + Duration::days(i64::from(days)),
+        DecisionTime::Months(months) => received.checked_add_months(Months::new(months)).unwrap_or(received),
         DecisionTime::BusinessDays(days) => {
             let date = add_business_days(policy, plan, received.date_naive(), days);
             received + Duration::days((date - received.date_naive()).num_days())
@@ -67,9 +70,10 @@ pub fn decision_due<P: UmPolicy + ?Sized>(
 }
 
 /// The last day of an approval valid `validity` from `decided`.
-pub fn validity_end(validity: Validity, decided: NaiveDate) -> NaiveDate {
+pub fn validity_end<P: UmPolicy + ?Sized>(policy: &P, plan: &str, validity: Validity, decided: NaiveDate) -> NaiveDate {
     match validity {
         Validity::Days(days) => decided.checked_add_days(Days::new(u64::from(days))).unwrap_or(decided),
+        Validity::BusinessDays(days) => add_business_days(policy, plan, decided, days),
         Validity::Months(months) => decided.checked_add_months(Months::new(months)).unwrap_or(decided),
     }
 }
@@ -110,6 +114,6 @@ mod tests {
             decision_due(&policy, "p", DecisionTime::BusinessDays(2), friday),
             Utc.with_ymd_and_hms(2026, 7, 14, 15, 0, 0).unwrap()
         );
-        assert_eq!(validity_end(Validity::Months(8), day(1, 31)), day(9, 30));
+        assert_eq!(validity_end(&policy, "p", Validity::Months(8), day(1, 31)), day(9, 30));
     }
 }

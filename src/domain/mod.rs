@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod memory;
 pub mod model;
+pub mod policy_adapter;
 pub mod repository;
 pub mod rules;
 pub mod terms;

@@ -5,15 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Line of business of a plan (roster CSV: commercial, medicare, medicaid, dual).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LineOfBusiness {
-    Commercial,
-    Medicare,
-    Medicaid,
-    Dual,
-}
+pub use crate::policy::LineOfBusiness;
 
 /// Identifier of a case (stable, unique per repository sequence).
 pub type CaseId = String;
@@ -111,8 +103,14 @@ pub struct RequestedLine {
     pub quantity: Option<Quantity>,
     pub service_from: NaiveDate,
     pub service_to: Option<NaiveDate>,
-    /// CMS place-of-service code (e.g. "23" emergency room), when sent.
+    /// CMS place-of-service code (e.g. "23" emergency room), when sent (UM04 with UM04-2 = B).
     pub place_of_service: Option<String>,
+    /// UB type of bill (UM04 with UM04-2 = A), when sent.
+    #[serde(default)]
+    pub bill_type: Option<String>,
+    /// Institutional revenue code, when sent.
+    #[serde(default)]
+    pub revenue_code: Option<String>,
 }
 
 /// What the intake needs from a 278 (filled by the X12 mapping) or from the provider API.
@@ -480,6 +478,8 @@ pub(crate) mod test_support {
                 service_from: day,
                 service_to: None,
                 place_of_service: Some("11".into()),
+                bill_type: None,
+                revenue_code: None,
             }],
             urgency: Urgency::Standard,
             category: RequestCategory::Initial,

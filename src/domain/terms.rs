@@ -5,19 +5,13 @@
 
 use chrono::NaiveDate;
 
-use super::model::LineOfBusiness;
+use super::model::{LineOfBusiness, RequestedLine};
 
-/// A configured value and where it was configured (e.g. `plans.cigna-commercial.commercial.medical-oncology.retro`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cited<T> {
-    pub value: T,
-    pub config_path: String,
-}
+pub use crate::policy::Cited;
 
-impl<T> Cited<T> {
-    pub fn new(value: T, config_path: impl Into<String>) -> Self {
-        Self { value, config_path: config_path.into() }
-    }
+/// A configured value with the configuration path it came from.
+pub fn cited<T>(value: T, config_path: impl Into<String>) -> Cited<T> {
+    Cited { value, config_path: config_path.into() }
 }
 
 /// A span of days counted on the calendar or on the plan's business days.
@@ -25,6 +19,7 @@ impl<T> Cited<T> {
 pub enum DayCount {
     Business(u32),
     Calendar(u32),
+    Months(u32),
 }
 
 /// How long a decision may take.
@@ -33,12 +28,14 @@ pub enum DecisionTime {
     Hours(u32),
     BusinessDays(u32),
     CalendarDays(u32),
+    Months(u32),
 }
 
 /// How long an approval is valid from the determination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
     Days(u32),
+    BusinessDays(u32),
     Months(u32),
 }
 
@@ -75,6 +72,7 @@ pub struct AppealTerms {
 pub enum PeerToPeerAfterDenial {
     MayChangeDecision,
     ConsultativeOnly,
+    NotAvailable,
 }
 
 /// The pathway a program's requests go through at intake.
@@ -97,10 +95,6 @@ pub struct ProgramTerms {
     pub line_of_business: LineOfBusiness,
     pub program: String,
     pub pathway: Cited<Pathway>,
-    /// Place-of-service codes that never need authorization (ER, observation, inpatient).
-    pub excluded_places_of_service: Cited<Vec<String>>,
-    /// Service codes that never need authorization (observation care).
-    pub excluded_service_codes: Cited<Vec<String>>,
     /// Diagnosis code prefixes that mean "no authorization needed" (medical oncology: transplant).
     pub excluded_diagnosis_prefixes: Cited<Vec<String>>,
     pub retro_window: Cited<DayCount>,
@@ -168,6 +162,10 @@ pub trait UmPolicy: Send + Sync {
         name: &str,
     ) -> Option<RegimenMatch>;
 
+    /// Whether a line is in a setting that never needs authorization (emergency room,
+    /// observation, inpatient): by place of service, bill type, service code or revenue code.
+    fn exemption(&self, line: &RequestedLine) -> Option<Cited<String>>;
+
     /// Whether `day` is a business day on the plan's calendar (weekends and holidays are not).
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool;
 }
@@ -196,6 +194,9 @@ pub(crate) mod test_support {
         fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, _: &str) -> Option<RegimenMatch> {
             None
         }
+        fn exemption(&self, _: &RequestedLine) -> Option<Cited<String>> {
+            None
+        }
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
             day.weekday().number_from_monday() <= 5 && !self.holidays.contains(&day)
         }
@@ -217,7 +218,7 @@ pub(crate) mod table_policy {
     }
 
     pub(crate) fn cited<T>(value: T) -> Cited<T> {
-        Cited::new(value, "test")
+        super::cited(value, "test")
     }
 
     impl TablePolicy {
@@ -227,8 +228,6 @@ pub(crate) mod table_policy {
                 line_of_business: LineOfBusiness::Commercial,
                 program: "program".into(),
                 pathway: cited(pathway),
-                excluded_places_of_service: cited(vec!["21".into(), "22".into(), "23".into()]),
-                excluded_service_codes: cited(vec!["G0378".into()]),
                 excluded_diagnosis_prefixes: cited(vec!["Z94.8".into()]),
                 retro_window: cited(DayCount::Business(1)),
                 standard_decision: cited(DecisionTime::BusinessDays(2)),
@@ -276,6 +275,11 @@ pub(crate) mod table_policy {
         }
         fn regimen_named(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, name: &str) -> Option<RegimenMatch> {
             self.regimens.iter().map(|(_, regimen)| regimen).find(|regimen| regimen.name == name).cloned()
+        }
+        fn exemption(&self, line: &RequestedLine) -> Option<Cited<String>> {
+            let place = line.place_of_service.as_deref().filter(|pos| ["21", "23"].contains(pos));
+            let code = Some(line.service_code.as_str()).filter(|code| *code == "G0378");
+            place.or(code).map(|found| cited(found.to_owned()))
         }
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
             day.weekday().number_from_monday() <= 5

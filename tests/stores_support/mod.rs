@@ -4,6 +4,7 @@
 //! `DATABASE_URL` and dropped afterwards. Without `DATABASE_URL` the PostgreSQL trials are reported
 //! as ignored and a banner says so on stderr; with `UMGATE_REQUIRE_POSTGRES=1` they fail instead.
 //! A set but unreachable `DATABASE_URL` always fails them.
+#![allow(dead_code)] // each test binary uses its own part of this module
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};

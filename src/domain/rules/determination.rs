@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use crate::domain::calendar::validity_end;
 use crate::domain::model::{Case, LineStatus, Quantity};
-use crate::domain::terms::{Cited, Validity};
+use crate::domain::terms::{Cited, UmPolicy, Validity};
 
 /// Which validity applies to an approval, and from when it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,9 @@ pub struct ValidityRule<'a> {
 /// The approved period for lines starting at `earliest_service` and decided on `decided`, and
 /// the configuration entry of the validity used (if any). Without a configured validity the
 /// period is the requested dates.
-pub fn approval_period(
+pub fn approval_period<P: UmPolicy + ?Sized>(
+    policy: &P,
+    plan: &str,
     rule: ValidityRule<'_>,
     earliest_service: NaiveDate,
     latest_service: NaiveDate,
@@ -28,7 +30,11 @@ pub fn approval_period(
     match rule.validity {
         Some(validity) => {
             let counted_from = if rule.from_requested_start { earliest_service } else { decided };
-            (from, validity_end(validity.value, counted_from).max(from), Some(validity.config_path.clone()))
+            (
+                from,
+                validity_end(policy, plan, validity.value, counted_from).max(from),
+                Some(validity.config_path.clone()),
+            )
         }
         None => (from, latest_service.max(from), None),
     }
@@ -45,7 +51,8 @@ pub enum LineOutcome {
 
 /// Applies per-line outcomes to the lines still pending, with the approved period on the
 /// approved ones. Returns the config path of the validity used.
-pub fn apply_line_outcomes(
+pub fn apply_line_outcomes<P: UmPolicy + ?Sized>(
+    policy: &P,
     case: &mut Case,
     rule: ValidityRule<'_>,
     outcomes: &[LineOutcome],
@@ -68,7 +75,7 @@ pub fn apply_line_outcomes(
     let mut validity_path = None;
     let period = match (earliest, latest) {
         (Some(earliest), Some(latest)) => {
-            let (from, to, path) = approval_period(rule, earliest, latest, decided);
+            let (from, to, path) = approval_period(policy, &case.plan, rule, earliest, latest, decided);
             validity_path = path;
             Some((from, to))
         }
@@ -110,6 +117,8 @@ mod tests {
     use super::*;
     use crate::domain::model::test_support::sample_case;
     use crate::domain::model::{CaseStatus, QuantityKind};
+    use crate::domain::terms::cited;
+    use crate::domain::terms::test_support::WeekdayPolicy;
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -123,6 +132,7 @@ mod tests {
         case.lines.push(second);
         case.status = CaseStatus::Pended;
         let path = apply_line_outcomes(
+            &WeekdayPolicy { holidays: vec![] },
             &mut case,
             ValidityRule { validity: None, from_requested_start: false },
             &[LineOutcome::Modify(Some(Quantity { kind: QuantityKind::Visits, value: 8 })), LineOutcome::Deny],
@@ -140,13 +150,16 @@ mod tests {
     #[test]
     fn validity_counts_from_the_determination_or_the_requested_start() {
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        let sixty = Cited::new(Validity::Days(60), "test.validity");
+        let sixty = cited(Validity::Days(60), "test.validity");
         let from_decision = ValidityRule { validity: Some(&sixty), from_requested_start: false };
         assert_eq!(
-            approval_period(from_decision, day(3, 10), day(3, 10), day(3, 2)),
+            approval_period(&WeekdayPolicy { holidays: vec![] }, "p", from_decision, day(3, 10), day(3, 10), day(3, 2)),
             (day(3, 2), day(5, 1), Some("test.validity".into()))
         );
         let from_start = ValidityRule { validity: Some(&sixty), from_requested_start: true };
-        assert_eq!(approval_period(from_start, day(3, 10), day(3, 10), day(3, 2)).1, day(5, 9));
+        assert_eq!(
+            approval_period(&WeekdayPolicy { holidays: vec![] }, "p", from_start, day(3, 10), day(3, 10), day(3, 2)).1,
+            day(5, 9)
+        );
     }
 }

@@ -105,9 +105,32 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         trace: Vec::new(),
     };
 
-    // Program: the first line whose code a program of the plan lists decides the program.
-    let routed: Vec<Option<_>> =
-        request.lines.iter().map(|line| policy.program_for(&plan, lob, &line.service_code)).collect();
+    // Settings that never need authorization (emergency room, observation, inpatient).
+    let exemptions: Vec<Option<_>> = request.lines.iter().map(|line| policy.exemption(line)).collect();
+    if let Some(first) = exemptions.iter().flatten().next() {
+        let exempt = exemptions.iter().flatten().count();
+        trace.push(step(
+            EventKind::RuleEvaluated,
+            "intake.exemption",
+            Some(&first.config_path),
+            format!("{exempt} line(s) in a setting that never needs authorization ({})", first.value),
+        ));
+    }
+    if exemptions.iter().all(Option::is_some) {
+        decision.trace = trace;
+        return Ok(decision);
+    }
+
+    // Program: the first non-exempt line whose code a program of the plan lists decides it.
+    let routed: Vec<Option<_>> = request
+        .lines
+        .iter()
+        .zip(&exemptions)
+        .map(|(line, exempt)| match exempt {
+            Some(_) => None,
+            None => policy.program_for(&plan, lob, &line.service_code),
+        })
+        .collect();
     let Some(program) = routed.iter().flatten().next().cloned() else {
         trace.push(step(
             EventKind::RuleEvaluated,
@@ -128,35 +151,10 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         format!("routed to program {}", program.value),
     ));
     decision.program = Some(program.value.clone());
-
-    // Lines of the program that are not at an excluded place of service need authorization.
-    let excluded_pos = &terms.excluded_places_of_service;
-    let mut needing = 0usize;
-    let mut excluded = 0usize;
-    for (index, line) in request.lines.iter().enumerate() {
-        let in_program = routed[index].as_ref().is_some_and(|routed| routed.value == program.value);
-        let at_excluded_place =
-            line.place_of_service.as_ref().is_some_and(|pos| excluded_pos.value.iter().any(|code| code == pos))
-                || terms.excluded_service_codes.value.contains(&line.service_code);
-        if in_program && at_excluded_place {
-            excluded += 1;
-        } else if in_program {
+    for (index, routed) in routed.iter().enumerate() {
+        if routed.as_ref().is_some_and(|routed| routed.value == program.value) {
             decision.line_statuses[index] = LineStatus::Pending;
-            needing += 1;
         }
-    }
-    if needing == 0 {
-        trace.push(step(
-            EventKind::RuleEvaluated,
-            "intake.place_of_service",
-            Some(&excluded_pos.config_path),
-            format!(
-                "{excluded} line(s) at an excluded place of service or excluded service: no authorization required"
-            ),
-        ));
-        decision.terms = Some(terms);
-        decision.trace = trace;
-        return Ok(decision);
     }
     let excluded_dx = &terms.excluded_diagnosis_prefixes;
     if let Some(code) = request
@@ -503,7 +501,7 @@ mod tests {
     #[test]
     fn excluded_places_codes_and_diagnoses_need_no_authorization() {
         let policy = TablePolicy::new(Pathway::ClinicalReview, &["77301", "G0378"]);
-        for pos in ["21", "22", "23"] {
+        for pos in ["21", "23"] {
             let mut request = sample_request("77301", received().date_naive());
             request.lines[0].place_of_service = Some(pos.into());
             assert_eq!(run(&policy, &request, &[]).unwrap().outcome, IntakeOutcome::NoActionRequired, "POS {pos}");

@@ -255,6 +255,12 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let appeal_until =
             terms.appeal.value.window.map(|window| window_end(self.policy.as_ref(), &case.plan, window, decided));
         match p2p.value {
+            PeerToPeerAfterDenial::NotAvailable => Ok(P2pAvailability {
+                eligibility: P2pEligibility::NotEligible,
+                reason: "peer-to-peer is not offered after a denial for this plan".into(),
+                valid_until: None,
+                config_path: Some(p2p.config_path.clone()),
+            }),
             PeerToPeerAfterDenial::ConsultativeOnly => Ok(P2pAvailability {
                 eligibility: P2pEligibility::ConsultativeOnly,
                 reason: "the decision can no longer be changed: consultative only".into(),

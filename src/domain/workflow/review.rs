@@ -34,11 +34,21 @@ fn require_pended(case: &Case, action: &'static str) -> Result<(), DomainError> 
 }
 
 impl<R: CaseRepository, C: Clock> CaseService<R, C> {
-    /// A reviewer's determination. Exactly one of two concurrent decisions wins; the other gets
-    /// `DomainError::Conflict`.
-    pub async fn decide(&self, case_id: &str, reviewer: &str, decision: ReviewDecision) -> Result<Case, DomainError> {
+    /// A reviewer's determination. `seen_version` is the version of the case the reviewer
+    /// looked at: if the case changed since, the decision is refused with
+    /// `DomainError::Conflict`. Of two reviewers deciding at once exactly one wins.
+    pub async fn decide(
+        &self,
+        case_id: &str,
+        reviewer: &str,
+        seen_version: Option<u64>,
+        decision: ReviewDecision,
+    ) -> Result<Case, DomainError> {
         let now = self.clock.now();
         let mut case = self.load(case_id).await?;
+        if seen_version.is_some_and(|seen| seen != case.version) {
+            return Err(DomainError::Conflict { case_id: case.id });
+        }
         require_pended(&case, "decide")?;
         let terms = self.terms_of(&case);
         let verdict = verdict_of(&case, terms.as_ref(), &decision)?;

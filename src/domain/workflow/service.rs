@@ -223,7 +223,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             validity: regimen_validity.as_ref().or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
             from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
         };
-        let validity_path = apply_line_outcomes(case, rule, &verdict.outcomes, now.date_naive());
+        let validity_path = apply_line_outcomes(self.policy.as_ref(), case, rule, &verdict.outcomes, now.date_naive());
         if verdict.status.is_certified() && case.authorization_number.is_none() {
             case.authorization_number = Some(format!("A{:09}", self.repository.next_authorization_number().await?));
         }
@@ -523,5 +523,82 @@ pub(super) fn verdict_of(
             partial.config_path = terms.map(|terms| terms.partial_approval_allowed.config_path.clone());
             Ok(partial)
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::clock::ManualClock;
+    use crate::domain::memory::MemoryRepository;
+    use crate::domain::model::test_support::sample_request;
+    use crate::domain::model::{LineOfBusiness, MemberRecord};
+    use crate::domain::terms::Pathway;
+    use crate::domain::terms::table_policy::TablePolicy;
+    use chrono::{NaiveDate, TimeZone};
+
+    async fn service() -> CaseService<MemoryRepository, ManualClock> {
+        let repository = MemoryRepository::new();
+        let member = MemberRecord {
+            member_id: "M100".into(),
+            first_name: "Test".into(),
+            last_name: "Member".into(),
+            birth_date: NaiveDate::MIN,
+            gender: None,
+            plan: "plan".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            coverage_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            coverage_end: None,
+        };
+        repository.upsert_member(&member).await.unwrap();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap());
+        CaseService::new(Arc::new(TablePolicy::new(Pathway::ClinicalReview, &["77301", "77302"])), repository, clock)
+    }
+
+    #[tokio::test]
+    async fn a_decision_on_a_stale_version_is_a_conflict_and_a_denial_needs_a_rationale() {
+        let service = service().await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let submission = service.submit(sample_request("77301", day)).await.unwrap();
+        let case = submission.case().unwrap().clone();
+        assert_eq!(case.status, CaseStatus::Pended);
+        let empty = ReviewDecision::Deny { rationale: " ".into(), guideline: None };
+        assert!(matches!(service.decide(&case.id, "r1", None, empty).await, Err(DomainError::InvalidDecision(_))));
+        let stale = Some(case.version + 1);
+        assert_eq!(
+            service.decide(&case.id, "r1", stale, ReviewDecision::Approve).await,
+            Err(DomainError::Conflict { case_id: case.id.clone() })
+        );
+        let approved = service.decide(&case.id, "r1", Some(case.version), ReviewDecision::Approve).await.unwrap();
+        assert_eq!(approved.status, CaseStatus::Approved);
+        assert_eq!(approved.version, case.version + 1);
+        assert!(approved.authorization_number.is_some());
+        let again = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await;
+        assert!(matches!(again, Err(DomainError::InvalidState { action: "decide", .. })));
+    }
+
+    #[tokio::test]
+    async fn partial_approval_follows_the_program_terms() {
+        let service = service().await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let mut request = sample_request("77301", day);
+        let mut second = request.lines[0].clone();
+        second.service_code = "77302".into();
+        request.lines.push(second);
+        let case = service.submit(request).await.unwrap().case().unwrap().clone();
+        let partial = ReviewDecision::PartiallyApprove { approved_lines: vec![1], rationale: "r".into(), guideline: None };
+        let terms = service.terms_of(&case);
+        assert!(matches!(
+            verdict_of(&case, terms.as_ref(), &partial),
+            Err(DomainError::PartialApprovalNotAllowed { .. })
+        ));
+        let mut allowing = terms.clone().unwrap();
+        allowing.partial_approval_allowed.value = true;
+        let verdict = verdict_of(&case, Some(&allowing), &partial).unwrap();
+        assert_eq!(verdict.status, CaseStatus::PartiallyApproved);
+        assert_eq!(verdict.outcomes, vec![LineOutcome::Deny, LineOutcome::Approve]);
+        let everything = ReviewDecision::PartiallyApprove { approved_lines: vec![0, 1], rationale: "r".into(), guideline: None };
+        assert!(matches!(verdict_of(&case, Some(&allowing), &everything), Err(DomainError::InvalidDecision(_))));
     }
 }
