@@ -195,13 +195,16 @@ impl PostgresStore {
     ) -> Result<Vec<TimerRecord>, StoreError> {
         // SKIP LOCKED: rows another instance is claiming right now are left to it. Under READ
         // COMMITTED a row whose claim committed meanwhile is re-checked against the WHERE clause.
-        let rows = sqlx::query(&format!(
-            "UPDATE timers SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+        // The locking query is a CTE, which PostgreSQL evaluates exactly once (never inlined).
+        let rows = sqlx::query(
+            "WITH due AS ( \
                  SELECT id FROM timers \
                  WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
                  ORDER BY fire_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING {TIMER_COLUMNS}"
-        ))
+             UPDATE timers SET claimed_by = $1, claimed_until = $2 FROM due WHERE timers.id = due.id \
+             RETURNING timers.id, timers.case_id, timers.kind, timers.fire_at, timers.payload, timers.claimed_by, \
+                 timers.claimed_until, timers.done_at, timers.cancelled",
+        )
         .bind(owner)
         .bind(lease_until)
         .bind(now)
