@@ -312,4 +312,147 @@ mod tests {
             RepositoryError::Backend(_)
         ));
     }
+
+    /// The port's semantics on a real store (SQLite in a temp dir); the scenario table runs the
+    /// whole workflow on both backends in tests/um_scenarios_stores.rs.
+    mod on_sqlite {
+        use super::*;
+        use crate::domain::EventKind;
+        use crate::domain::model::test_support::sample_case;
+        use chrono::{Duration, TimeZone};
+
+        fn at(hour: u32) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 3, 2, hour, 0, 0).single().unwrap_or_default()
+        }
+
+        async fn store(dir: &tempfile::TempDir) -> Store {
+            let url = format!("sqlite://{}", dir.path().join("umgate.db").display());
+            Store::connect(&url).await.unwrap_or_else(|error| panic!("open store: {error}"))
+        }
+
+        #[tokio::test]
+        async fn case_round_trips_and_stale_version_is_a_conflict() {
+            let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+            let repo = store(&dir).await;
+            let case = sample_case("C1", at(8));
+            let received = CaseEvent::new("C1", at(8), Actor::System, EventKind::Received, CaseStatus::Pended);
+            assert_eq!(CaseRepository::insert_case(&repo, &case, std::slice::from_ref(&received), &[]).await, Ok(()));
+            assert_eq!(CaseRepository::get_case(&repo, "C1").await.ok().flatten(), Some(case.clone()));
+            assert_eq!(CaseRepository::case_events(&repo, "C1").await.ok(), Some(vec![received]));
+
+            let mut first = case.clone();
+            first.version = 2;
+            first.status = CaseStatus::Approved;
+            first.authorization_number = Some("A1".into());
+            let mut second = case.clone();
+            second.version = 2;
+            second.status = CaseStatus::Denied;
+            let update =
+                |c| CaseUpdate { case: c, expected_version: 1, events: &[], new_timers: &[], cancel_timers: &[] };
+            assert_eq!(CaseRepository::update_case(&repo, update(&first)).await, Ok(()));
+            assert_eq!(
+                CaseRepository::update_case(&repo, update(&second)).await,
+                Err(RepositoryError::Conflict { case_id: "C1".into(), expected: 1, found: 2 })
+            );
+            let stored = CaseRepository::case_by_authorization_number(&repo, "A1").await.ok().flatten();
+            assert_eq!(stored.map(|c| c.status), Some(CaseStatus::Approved));
+            assert_eq!(
+                CaseRepository::insert_case(&repo, &case, &[], &[]).await,
+                Err(RepositoryError::Duplicate("C1".into()))
+            );
+            let mut missing = sample_case("C404", at(8));
+            missing.version = 2;
+            assert_eq!(
+                CaseRepository::update_case(&repo, update(&missing)).await,
+                Err(RepositoryError::NotFound("C404".into()))
+            );
+        }
+
+        #[tokio::test]
+        async fn timers_are_leased_reclaimed_completed_and_cancelled_by_kind() {
+            let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+            let repo = store(&dir).await;
+            let case = sample_case("C1", at(8));
+            let hold = TimerRequest { case_id: "C1".into(), kind: TimerKind::HoldExpiry, due_at: at(10) };
+            assert_eq!(CaseRepository::insert_case(&repo, &case, &[], &[hold]).await, Ok(()));
+            let lease = Duration::minutes(5);
+            assert_eq!(CaseRepository::claim_due_timers(&repo, at(9), at(9) + lease, 10).await.map(|t| t.len()), Ok(0));
+            let claimed = CaseRepository::claim_due_timers(&repo, at(10), at(10) + lease, 10).await.unwrap_or_default();
+            assert_eq!(claimed.len(), 1);
+            assert_eq!(
+                (claimed[0].kind, claimed[0].due_at, claimed[0].case_id.as_str()),
+                (TimerKind::HoldExpiry, at(10), "C1")
+            );
+            assert_eq!(
+                CaseRepository::claim_due_timers(&repo, at(10), at(10) + lease, 10).await.map(|t| t.len()),
+                Ok(0)
+            );
+            let again = CaseRepository::claim_due_timers(&repo, at(11), at(11) + lease, 10).await.unwrap_or_default();
+            assert_eq!(again.iter().map(|t| t.id).collect::<Vec<_>>(), vec![claimed[0].id]);
+            assert_eq!(CaseRepository::complete_timer(&repo, again[0].id).await, Ok(()));
+            assert_eq!(CaseRepository::complete_timer(&repo, 987_654).await, Ok(()), "unknown ids are fine");
+            assert_eq!(CaseRepository::claim_due_timers(&repo, at(12), at(12), 10).await.map(|t| t.len()), Ok(0));
+
+            let second = TimerRequest { case_id: "C1".into(), kind: TimerKind::HoldExpiry, due_at: at(14) };
+            let mut next = case.clone();
+            next.version = 2;
+            let write =
+                CaseUpdate { case: &next, expected_version: 1, events: &[], new_timers: &[second], cancel_timers: &[] };
+            assert_eq!(CaseRepository::update_case(&repo, write).await, Ok(()));
+            next.version = 3;
+            let cancel = CaseUpdate {
+                case: &next,
+                expected_version: 2,
+                events: &[],
+                new_timers: &[],
+                cancel_timers: &[TimerKind::HoldExpiry],
+            };
+            assert_eq!(CaseRepository::update_case(&repo, cancel).await, Ok(()));
+            assert_eq!(
+                CaseRepository::claim_due_timers(&repo, at(20), at(21), 10).await.map(|t| t.len()),
+                Ok(0),
+                "cancelled"
+            );
+        }
+
+        #[tokio::test]
+        async fn queue_sequences_and_members() {
+            let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+            let repo = store(&dir).await;
+            for (id, due_hour, status) in
+                [("A", 15, CaseStatus::Pended), ("B", 11, CaseStatus::Pended), ("C", 9, CaseStatus::Approved)]
+            {
+                let mut case = sample_case(id, at(8));
+                case.status = status;
+                case.decision_due = Some(at(due_hour));
+                assert_eq!(CaseRepository::insert_case(&repo, &case, &[], &[]).await, Ok(()));
+            }
+            let mut undated = sample_case("D", at(7));
+            undated.status = CaseStatus::Pended;
+            assert_eq!(CaseRepository::insert_case(&repo, &undated, &[], &[]).await, Ok(()));
+            let queue = CaseRepository::review_queue(&repo, 10).await.unwrap_or_default();
+            assert_eq!(queue.into_iter().map(|c| c.id).collect::<Vec<_>>(), ["B", "A", "D"]);
+            let by_member = repo.cases_for_member("M100").await.unwrap_or_default();
+            assert_eq!(by_member.into_iter().map(|c| c.id).collect::<Vec<_>>(), ["D", "A", "B", "C"]);
+
+            assert_eq!(repo.next_case_number().await, Ok(1));
+            assert_eq!(repo.next_case_number().await, Ok(2));
+            assert_eq!(repo.next_authorization_number().await, Ok(1), "independent sequences");
+
+            let member = MemberRecord {
+                member_id: "M100".into(),
+                first_name: "Testy".into(),
+                last_name: "Example".into(),
+                birth_date: at(0).date_naive(),
+                gender: None,
+                plan: "cigna-commercial".into(),
+                line_of_business: crate::domain::LineOfBusiness::Dual,
+                coverage_start: at(0).date_naive(),
+                coverage_end: None,
+            };
+            assert_eq!(CaseRepository::upsert_member(&repo, &member).await, Ok(()));
+            assert_eq!(CaseRepository::upsert_member(&repo, &member).await, Ok(()));
+            assert_eq!(CaseRepository::get_member(&repo, "M100").await, Ok(Some(member)));
+        }
+    }
 }
