@@ -35,6 +35,7 @@ fn main() {
         sequences_are_unique_under_concurrency,
         members_upsert_is_idempotent,
         reopened_store_sees_everything,
+        instances_starting_together_migrate_once,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }
@@ -521,6 +522,13 @@ async fn members_upsert_is_idempotent(db: TestDb) -> TestResult {
     store.upsert_member(&changed).await?;
     ensure!(store.get_member("M-1").await? == Some(changed), "the upsert replaces the roster row");
     ensure!(store.get_member("M-404").await?.is_none());
+
+    // A roster import: many members in one transaction, re-importable.
+    let roster: Vec<MemberRecord> = (0..200).map(|n| member(&format!("R-{n:04}"))).collect();
+    store.upsert_members(&roster).await?;
+    store.upsert_members(&roster).await?;
+    ensure!(store.get_member("R-0199").await? == Some(roster[199].clone()));
+    ensure!(store.get_member("M-1").await?.is_some_and(|kept| kept.plan == "aetna-medicare"), "others untouched");
     Ok(())
 }
 
@@ -543,5 +551,24 @@ async fn reopened_store_sees_everything(db: TestDb) -> TestResult {
     ensure!(reopened.timers_for_case("C-1").await?.len() == 1);
     ensure!(reopened.get_member("M-1").await? == Some(member("M-1")));
     ensure!(reopened.next_value("authorization").await? == 2, "sequences continue after a restart");
+    Ok(())
+}
+
+async fn instances_starting_together_migrate_once(db: TestDb) -> TestResult {
+    // Several daemon instances starting at once on a fresh database: one applies the schema, the
+    // others wait for it and find it applied.
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let store = db.open().await.map_err(|error| format!("{error:#}"))?;
+            store.next_value("started").await.map_err(|error| error.to_string())
+        }));
+    }
+    let mut values = BTreeSet::new();
+    for handle in handles {
+        values.insert(handle.await?.map_err(anyhow::Error::msg)?);
+    }
+    ensure!(values == (1..=4).collect(), "every instance works on the one schema: {values:?}");
     Ok(())
 }

@@ -66,6 +66,11 @@ impl DatabaseLocation {
 }
 
 /// The durable store: one of the two backends, chosen by the database URL.
+///
+/// `Store` also implements the domain's `CaseRepository` port (see [`repository`]). Some of the
+/// port's methods share a name with the inherent ones here, which work on records and win in
+/// method-call syntax: reach the port's through a generic `R: CaseRepository` or as
+/// `CaseRepository::insert_case(&store, …)`.
 #[derive(Debug, Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
@@ -203,6 +208,11 @@ impl Store {
         dispatch!(self, store => store.upsert_member(member).await)
     }
 
+    /// Inserts or replaces many roster members in one transaction (roster import): all or none.
+    pub async fn upsert_members(&self, members: &[MemberRecord]) -> Result<(), StoreError> {
+        dispatch!(self, store => store.upsert_members(members).await)
+    }
+
     pub async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, StoreError> {
         dispatch!(self, store => store.get_member(member_id).await)
     }
@@ -233,6 +243,19 @@ mod tests {
             Ok(DatabaseLocation::Postgres(_))
         ));
         assert!(matches!(DatabaseLocation::parse("postgresql://db.example/umgate"), Ok(DatabaseLocation::Postgres(_))));
+    }
+
+    #[tokio::test]
+    async fn unreachable_postgres_error_does_not_show_the_password() {
+        // Port 1 on loopback refuses at once.
+        match Store::connect("postgres://umgate:s3cret@127.0.0.1:1/umgate").await {
+            Err(error) => {
+                let shown = error.to_string();
+                assert!(!shown.contains("s3cret") && !shown.contains("umgate:"), "{shown}");
+                assert!(matches!(error, StoreError::Database { .. }), "{shown}");
+            }
+            Ok(_) => panic!("nothing listens on port 1"),
+        }
     }
 
     #[test]
@@ -268,6 +291,7 @@ mod send_checks {
         assert_send(store.timers_for_case("id"));
         assert_send(store.next_value("s"));
         assert_send(store.upsert_member(&member));
+        assert_send(store.upsert_members(&[]));
         assert_send(store.get_member("m"));
         assert_send(store.close());
         assert_send(Store::connect("sqlite://x"));

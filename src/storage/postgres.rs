@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Connection, Postgres, Row, Transaction};
 
 use super::error::{StoreError, write_error};
 use super::records::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord};
+
+/// The schema, embedded at build time from migrations/postgres.
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Connections kept for one store.
 const MAX_CONNECTIONS: u32 = 8;
@@ -36,14 +40,22 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects and applies the migrations (sqlx serializes concurrent migrators with an advisory
     /// lock, so several instances may start at once).
+    ///
+    /// The migrations run on one first connection, which also makes an unreachable server fail at
+    /// once instead of after the pool's acquire timeout.
     pub async fn open(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        const OP: &str = "connect to PostgreSQL";
+        let mut first = PgConnection::connect_with(&options).await.map_err(|error| StoreError::database(OP, error))?;
+        let migrated = MIGRATIONS.run_direct(&mut first).await;
+        // Closing is courtesy: the server drops the session either way.
+        let _ = first.close().await;
+        migrated.map_err(|error| StoreError::migration(&error))?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|error| StoreError::database("connect to PostgreSQL", error))?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|error| StoreError::migration(&error))?;
+            .map_err(|error| StoreError::database(OP, error))?;
         Ok(PostgresStore { pool })
     }
 
@@ -260,26 +272,18 @@ impl PostgresStore {
     }
 
     pub async fn upsert_member(&self, member: &MemberRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (member_id) DO UPDATE SET first_name = excluded.first_name, \
-             last_name = excluded.last_name, birth_date = excluded.birth_date, gender = excluded.gender, \
-             plan = excluded.plan, line_of_business = excluded.line_of_business, \
-             coverage_start = excluded.coverage_start, coverage_end = excluded.coverage_end"
-        ))
-        .bind(&member.member_id)
-        .bind(&member.first_name)
-        .bind(&member.last_name)
-        .bind(member.birth_date)
-        .bind(&member.gender)
-        .bind(&member.plan)
-        .bind(&member.line_of_business)
-        .bind(member.coverage_start)
-        .bind(member.coverage_end)
-        .execute(&self.pool)
-        .await
-        .map_err(|error| StoreError::database("upsert member", error))?;
-        Ok(())
+        const OP: &str = "upsert member";
+        let mut connection = self.pool.acquire().await.map_err(|error| StoreError::database(OP, error))?;
+        upsert_member_on(&mut connection, member).await
+    }
+
+    pub async fn upsert_members(&self, members: &[MemberRecord]) -> Result<(), StoreError> {
+        const OP: &str = "upsert members";
+        let mut tx = self.begin(OP).await?;
+        for member in members {
+            upsert_member_on(&mut tx, member).await?;
+        }
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
     pub async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, StoreError> {
@@ -319,6 +323,29 @@ async fn insert_case_in(
     .map_err(|error| write_error(OP, error))?;
     insert_events(tx, &case.id, events).await?;
     insert_timers(tx, &case.id, timers).await
+}
+
+async fn upsert_member_on(connection: &mut PgConnection, member: &MemberRecord) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (member_id) DO UPDATE SET first_name = excluded.first_name, \
+         last_name = excluded.last_name, birth_date = excluded.birth_date, gender = excluded.gender, \
+         plan = excluded.plan, line_of_business = excluded.line_of_business, \
+         coverage_start = excluded.coverage_start, coverage_end = excluded.coverage_end"
+    ))
+    .bind(&member.member_id)
+    .bind(&member.first_name)
+    .bind(&member.last_name)
+    .bind(member.birth_date)
+    .bind(&member.gender)
+    .bind(&member.plan)
+    .bind(&member.line_of_business)
+    .bind(member.coverage_start)
+    .bind(member.coverage_end)
+    .execute(&mut *connection)
+    .await
+    .map_err(|error| StoreError::database("upsert member", error))?;
+    Ok(())
 }
 
 /// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's

@@ -12,14 +12,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::types::Json;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::error::{StoreError, write_error};
 use super::records::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord};
+
+/// The schema, embedded at build time from migrations/sqlite.
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -58,7 +63,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|error| StoreError::database("open SQLite database", error))?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|error| StoreError::migration(&error))?;
+        migrate(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -271,26 +276,18 @@ impl SqliteStore {
     }
 
     pub async fn upsert_member(&self, member: &MemberRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (member_id) DO UPDATE SET first_name = excluded.first_name, \
-             last_name = excluded.last_name, birth_date = excluded.birth_date, gender = excluded.gender, \
-             plan = excluded.plan, line_of_business = excluded.line_of_business, \
-             coverage_start = excluded.coverage_start, coverage_end = excluded.coverage_end"
-        ))
-        .bind(&member.member_id)
-        .bind(&member.first_name)
-        .bind(&member.last_name)
-        .bind(member.birth_date)
-        .bind(&member.gender)
-        .bind(&member.plan)
-        .bind(&member.line_of_business)
-        .bind(member.coverage_start)
-        .bind(member.coverage_end)
-        .execute(&self.pool)
-        .await
-        .map_err(|error| StoreError::database("upsert member", error))?;
-        Ok(())
+        const OP: &str = "upsert member";
+        let mut connection = self.pool.acquire().await.map_err(|error| StoreError::database(OP, error))?;
+        upsert_member_on(&mut connection, member).await
+    }
+
+    pub async fn upsert_members(&self, members: &[MemberRecord]) -> Result<(), StoreError> {
+        const OP: &str = "upsert members";
+        let mut tx = self.begin_write(OP).await?;
+        for member in members {
+            upsert_member_on(&mut tx, member).await?;
+        }
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
     pub async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, StoreError> {
@@ -301,6 +298,16 @@ impl SqliteStore {
             .map_err(|error| StoreError::database("get member", error))?;
         row.as_ref().map(member_from_row).transpose()
     }
+}
+
+/// Applies the migrations under the write lock. sqlx takes no lock on SQLite, so two processes
+/// opening a fresh file at once would both try to create the schema; `BEGIN IMMEDIATE` makes the
+/// second wait and then find it applied (each migration runs in a savepoint inside).
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    const OP: &str = "migrate SQLite database";
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| StoreError::database(OP, error))?;
+    MIGRATIONS.run_direct(&mut *tx).await.map_err(|error| StoreError::migration(&error))?;
+    tx.commit().await.map_err(|error| StoreError::database(OP, error))
 }
 
 async fn insert_case_in(
@@ -330,6 +337,29 @@ async fn insert_case_in(
     .map_err(|error| write_error(OP, error))?;
     insert_events(tx, &case.id, events).await?;
     insert_timers(tx, &case.id, timers).await
+}
+
+async fn upsert_member_on(connection: &mut SqliteConnection, member: &MemberRecord) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (member_id) DO UPDATE SET first_name = excluded.first_name, \
+         last_name = excluded.last_name, birth_date = excluded.birth_date, gender = excluded.gender, \
+         plan = excluded.plan, line_of_business = excluded.line_of_business, \
+         coverage_start = excluded.coverage_start, coverage_end = excluded.coverage_end"
+    ))
+    .bind(&member.member_id)
+    .bind(&member.first_name)
+    .bind(&member.last_name)
+    .bind(member.birth_date)
+    .bind(&member.gender)
+    .bind(&member.plan)
+    .bind(&member.line_of_business)
+    .bind(member.coverage_start)
+    .bind(member.coverage_end)
+    .execute(&mut *connection)
+    .await
+    .map_err(|error| StoreError::database("upsert member", error))?;
+    Ok(())
 }
 
 /// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's
