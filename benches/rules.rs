@@ -132,7 +132,10 @@ fn service_paths(c: &mut Criterion) {
                         panic!("rejected");
                     };
                     black_box(
-                        service.decide(&case.id, "reviewer", Some(case.version), ReviewDecision::Approve).await.unwrap(),
+                        service
+                            .decide(&case.id, "reviewer", Some(case.version), ReviewDecision::Approve)
+                            .await
+                            .unwrap(),
                     );
                 }
             });

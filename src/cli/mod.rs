@@ -193,7 +193,7 @@ umgate config check                         # samples/umgate.toml\n  \
 umgate config check /etc/umgate/umgate.toml\n  \
 umgate config check --json my.toml | jq .summary\n\n\
 A failing check prints, for instance:\n  \
-samples/plans/cigna-commercial.toml:42:19: plans.cigna-commercial.programs.medical-oncology.urgent_decision.hours: must be greater than 0")]
+samples/plans/cigna-commercial.toml:45:19: plans.cigna-commercial.programs.medical-oncology.urgent_decision.hours: must be greater than 0")]
     Check {
         /// One JSON object on stdout: {"ok", "file", "summary", "errors": [{"file", "line", "column", "field", "message"}]}.
         #[arg(long)]

@@ -441,6 +441,23 @@ mod tests {
     }
 
     #[test]
+    fn a_case_survives_a_json_round_trip() {
+        let received = DateTime::<Utc>::MIN_UTC;
+        let mut case = test_support::sample_case("C1", received);
+        case.pend = Some(PendReason::OnHold {
+            needed: "imaging".into(),
+            due: received,
+            reviewer: "r1".into(),
+            if_not_received: ReviewDecision::Deny { rationale: "r".into(), guideline: None },
+        });
+        case.links.push(CaseLink::Replaces { original: "C0".into() });
+        case.regimen = Some(RegimenChoice { regimen: "colon-FOLFOX".into(), preferred: true });
+        let json = serde_json::to_string(&case).unwrap();
+        let back: Case = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, case);
+    }
+
+    #[test]
     fn coverage_dates_are_inclusive() {
         let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap_or_default();
         let member = MemberRecord {

@@ -9,12 +9,12 @@ use chrono::{Datelike, NaiveDate};
 
 use super::model::{LineOfBusiness, RequestedLine};
 use super::terms::{
-    AppealHandler, AppealTerms, Cited, DayCount, DecisionTime, Pathway, PeerToPeerAfterDenial, ProgramTerms,
-    ReconsiderationWindow, RegimenMatch, UmPolicy, Validity,
+    AppealHandler, AppealTerms, Cited, DayCount, DecisionTime, ExtensionTerms, Pathway, PeerToPeerAfterDenial,
+    ProgramTerms, ReconsiderationWindow, RegimenMatch, UmPolicy, Validity,
 };
 use crate::policy::{
-    ExemptionKind, Handler, LoadError, OverlapHandling, PeerToPeerEffect, Policy, ProgramKind, ProgramPolicy,
-    Reconsideration, Regimen, TimeLimit, ValidityStart,
+    ExemptionKind, Handler, InProgressExpiry, LoadError, OverlapHandling, PeerToPeerEffect, Policy, ProgramKind,
+    ProgramPolicy, Reconsideration, Regimen, TimeLimit, ValidityStart,
 };
 
 /// Loads a configuration file for the domain.
@@ -30,12 +30,14 @@ fn recite<T, U>(cited: Cited<T>, map: impl FnOnce(T) -> U) -> Cited<U> {
     cite(map(cited.value), cited.config_path)
 }
 
+const HOURS_PER_DAY: u32 = 24;
+
 /// A time limit as a window of days. Hours round up to whole days.
 pub fn day_count(limit: TimeLimit) -> DayCount {
     match limit {
         TimeLimit::BusinessDays(days) => DayCount::Business(days),
         TimeLimit::CalendarDays(days) => DayCount::Calendar(days),
-        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(24)),
+        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(HOURS_PER_DAY)),
         TimeLimit::Months(months) => DayCount::Months(months),
     }
 }
@@ -52,19 +54,10 @@ pub fn decision_time(limit: TimeLimit) -> DecisionTime {
 /// Hours of validity round up to whole days.
 pub fn validity(limit: TimeLimit) -> Validity {
     match limit {
-        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(24)),
+        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(HOURS_PER_DAY)),
         TimeLimit::CalendarDays(days) => Validity::Days(days),
         TimeLimit::BusinessDays(days) => Validity::BusinessDays(days),
         TimeLimit::Months(months) => Validity::Months(months),
-    }
-}
-
-/// Date extension maximum in calendar days (extensions are stated in days).
-fn extension_days(limit: TimeLimit) -> u32 {
-    match limit {
-        TimeLimit::Hours(hours) => hours / 24,
-        TimeLimit::CalendarDays(days) | TimeLimit::BusinessDays(days) => days,
-        TimeLimit::Months(months) => months.saturating_mul(30),
     }
 }
 
@@ -144,7 +137,12 @@ impl UmPolicy for Policy {
                 .as_ref()
                 .is_some_and(|validity| validity.from == ValidityStart::RequestedStart),
             partial_approval_allowed: recite(entry.partial_approvals_allowed(), |allowed| allowed),
-            extension_max_days: entry.date_extension_max().map(|cited| recite(cited, extension_days)),
+            extension: entry.date_extension.as_ref().zip(entry.date_extension_max()).map(|(extension, max)| {
+                recite(max, |limit| ExtensionTerms {
+                    max: day_count(limit),
+                    before_expiry: extension.must_request_before_expiry,
+                })
+            }),
             reconsideration,
             appeal,
             peer_to_peer_after_denial: recite(entry.peer_to_peer_after_denial(), |effect| match effect {
@@ -216,6 +214,16 @@ impl UmPolicy for Policy {
             };
             cite(kind.to_owned(), cited.config_path)
         })
+    }
+
+    fn in_progress_expiry(&self, plan: &str) -> Option<Cited<bool>> {
+        let plan = self.plan(plan)?;
+        let requests = &plan.in_progress_requests;
+        match requests.expires {
+            InProgressExpiry::EndOfDay => {
+                Some(cite(requests.correspondence, format!("plans.{}.in_progress_requests", plan.key)))
+            }
+        }
     }
 
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool {

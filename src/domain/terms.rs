@@ -31,6 +31,13 @@ pub enum DecisionTime {
     Months(u32),
 }
 
+/// How far an approval's end date may be moved, and whether only before it passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtensionTerms {
+    pub max: DayCount,
+    pub before_expiry: bool,
+}
+
 /// How long an approval is valid from the determination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
@@ -107,7 +114,8 @@ pub struct ProgramTerms {
     /// Validity counted from the requested start of service instead of the determination.
     pub validity_from_requested_start: bool,
     pub partial_approval_allowed: Cited<bool>,
-    pub extension_max_days: Option<Cited<u32>>,
+    /// Date extensions of an approval (therapy), when offered.
+    pub extension: Option<Cited<ExtensionTerms>>,
     pub reconsideration: Cited<ReconsiderationWindow>,
     pub appeal: Cited<AppealTerms>,
     pub peer_to_peer_after_denial: Cited<PeerToPeerAfterDenial>,
@@ -166,6 +174,10 @@ pub trait UmPolicy: Send + Sync {
     /// observation, inpatient): by place of service, bill type, service code or revenue code.
     fn exemption(&self, line: &RequestedLine) -> Option<Cited<String>>;
 
+    /// Whether the plan expires unsubmitted (in-progress) requests at the end of the day they were
+    /// started; the value says whether the requester gets correspondence when one expires.
+    fn in_progress_expiry(&self, plan: &str) -> Option<Cited<bool>>;
+
     /// Whether `day` is a business day on the plan's calendar (weekends and holidays are not).
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool;
 }
@@ -195,6 +207,9 @@ pub(crate) mod test_support {
             None
         }
         fn exemption(&self, _: &RequestedLine) -> Option<Cited<String>> {
+            None
+        }
+        fn in_progress_expiry(&self, _: &str) -> Option<Cited<bool>> {
             None
         }
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
@@ -237,7 +252,7 @@ pub(crate) mod table_policy {
                 approval_validity: Some(cited(Validity::Days(60))),
                 validity_from_requested_start: false,
                 partial_approval_allowed: cited(false),
-                extension_max_days: Some(cited(30)),
+                extension: Some(cited(ExtensionTerms { max: DayCount::Calendar(30), before_expiry: true })),
                 reconsideration: cited(ReconsiderationWindow::Within(DayCount::Business(5))),
                 appeal: cited(AppealTerms { handler: AppealHandler::Us, window: Some(DayCount::Calendar(180)) }),
                 peer_to_peer_after_denial: cited(PeerToPeerAfterDenial::MayChangeDecision),
@@ -280,6 +295,9 @@ pub(crate) mod table_policy {
             let place = line.place_of_service.as_deref().filter(|pos| ["21", "23"].contains(pos));
             let code = Some(line.service_code.as_str()).filter(|code| *code == "G0378");
             place.or(code).map(|found| cited(found.to_owned()))
+        }
+        fn in_progress_expiry(&self, _: &str) -> Option<Cited<bool>> {
+            Some(cited(false))
         }
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
             day.weekday().number_from_monday() <= 5

@@ -80,7 +80,7 @@ impl Calendar {
     }
 
     /// The last date inside a limit that starts on `date`: `date` + the limit in its unit
-    /// (hours: the day on which they end, counted from the start of `date`). Used for windows such as "retro requests within 90
+    /// (hours: the day on which they end, counted from the start of `date`). Used for windows such as "retro requests within N
     /// calendar days of the date of service" (inside when the arrival date ≤ this date).
     pub fn last_day_within(&self, date: NaiveDate, limit: TimeLimit) -> Option<NaiveDate> {
         match limit {

@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::Policy;
 use super::error::{ConfigError, LoadError, line_and_column};
-use super::model::ConfigFile;
+use super::model::{ConfigFile, Plan, ProgramPolicy};
 
 /// A file read, its text kept for line numbers.
 #[derive(Debug)]
@@ -27,6 +28,9 @@ pub(super) struct Source {
 pub(super) struct Diagnostics {
     pub sources: Vec<Source>,
     pub errors: Vec<ConfigError>,
+    /// Entries that exist but could not be read (`calendars.x`, `programs.y`, ...): references
+    /// to them are not reported again as unknown.
+    pub broken: std::collections::BTreeSet<String>,
 }
 
 impl Diagnostics {
@@ -37,6 +41,11 @@ impl Diagnostics {
             None => (PathBuf::new(), (1, 1)),
         };
         self.errors.push(ConfigError { file: path, line, column, field: field.into(), message: message.into() });
+    }
+
+    /// Whether `section.name` exists in some file but could not be deserialized.
+    pub fn is_broken(&self, section: &str, name: &str) -> bool {
+        self.broken.contains(&format!("{section}.{name}"))
     }
 
     /// Records an error at the key `path` of file `file` (e.g. `["plans", "cigna-commercial"]`),
@@ -108,27 +117,132 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Parses one file: every syntax error, else the first deserialization error, is recorded.
+/// Parses one file: every syntax error, else the first deserialization error of each entry, is
+/// recorded. `None` only on syntax errors.
 fn parse(file: usize, diagnostics: &mut Diagnostics) -> Option<ConfigFile> {
     let text = diagnostics.sources.get(file).map(|s| s.text.clone()).unwrap_or_default();
     let (_, syntax_errors) = DeTable::parse_recoverable(&text);
     if !syntax_errors.is_empty() {
         for error in syntax_errors {
             let span = error.span().unwrap_or(0..0);
-            let field = field_at(&text, span.start).unwrap_or_else(|| "(syntax)".to_owned());
+            let field = line_field(&text, span.start)
+                .or_else(|| field_at(&text, span.start))
+                .unwrap_or_else(|| "(syntax)".to_owned());
             diagnostics.error(file, span, field, first_line(error.message()));
         }
         return None;
     }
-    match toml::from_str::<ConfigFile>(&text) {
-        Ok(config) => Some(config),
-        Err(error) => {
-            let span = error.span().unwrap_or(0..0);
-            let field = field_at(&text, span.start).unwrap_or_else(|| "(root)".to_owned());
-            diagnostics.error(file, span, field, first_line(error.message()));
-            None
+    let (config, errors, broken) = deserialize_piecewise(&text);
+    diagnostics.broken.extend(broken);
+    for (span, message) in &errors {
+        let field = field_at(&text, span.start).unwrap_or_else(|| "(root)".to_owned());
+        diagnostics.error(file, span.clone(), field, first_line(message));
+    }
+    // What could be read is kept: its includes are read and its entries checked too.
+    Some(config)
+}
+
+/// Deserializes a syntactically valid file section by section and entry by entry (each plan,
+/// each program entry of a plan, each calendar, ...), so that a mistake in one entry does not
+/// hide the mistakes of the others: serde stops at the first error of what it deserializes.
+fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut broken = Vec::new();
+    let mut config = ConfigFile::default();
+    let root = match DeTable::parse(text) {
+        Ok(root) => root.into_inner(),
+        Err(error) => return (config, vec![(error.span().unwrap_or(0..0), error.message().to_owned())], broken),
+    };
+    for (key, value) in root {
+        match key.get_ref().as_ref() {
+            "include" => config.include = entry(value, &mut errors).unwrap_or_default(),
+            "gateway" => config.gateway = entry(value, &mut errors),
+            "partners" => config.partners = entry(value, &mut errors).unwrap_or_default(),
+            "calendars" => config.calendars = entries("calendars", value, &mut errors, &mut broken),
+            "upload_profiles" => config.upload_profiles = entries("upload_profiles", value, &mut errors, &mut broken),
+            "authorization_exemptions" => config.authorization_exemptions = entry(value, &mut errors),
+            "programs" => config.programs = entries("programs", value, &mut errors, &mut broken),
+            "plans" => config.plans = plans(value, &mut errors, &mut broken),
+            other => {
+                errors.push((
+                    key.span(),
+                    format!(
+                        "unknown field `{other}`, expected one of `include`, `gateway`, `partners`, `calendars`, \
+                         `upload_profiles`, `authorization_exemptions`, `programs`, `plans`"
+                    ),
+                ));
+            }
         }
     }
+    (config, errors, broken)
+}
+
+/// Deserialization errors found: span (the value's when serde gives none) and message.
+type Found = Vec<(Range<usize>, String)>;
+
+/// One value deserialized with its spans; the error is recorded.
+fn entry<'i, T: serde::Deserialize<'i>>(value: Spanned<DeValue<'i>>, errors: &mut Found) -> Option<T> {
+    let span = value.span();
+    T::deserialize(toml::de::ValueDeserializer::from(value))
+        .map_err(|e| errors.push((e.span().unwrap_or(span), e.message().to_owned())))
+        .ok()
+}
+
+/// A table of named entries, each deserialized on its own; those that fail are named
+/// `section.key` in `broken`.
+fn entries<'i, T: serde::Deserialize<'i>>(
+    section: &str,
+    value: Spanned<DeValue<'i>>,
+    errors: &mut Found,
+    broken: &mut Vec<String>,
+) -> BTreeMap<String, T> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Table(table) => table
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let name = key.get_ref().to_string();
+                let parsed = entry(value, errors);
+                if parsed.is_none() {
+                    broken.push(format!("{section}.{name}"));
+                }
+                Some((name, parsed?))
+            })
+            .collect(),
+        other => entry(Spanned::new(span, other), errors).unwrap_or_default(),
+    }
+}
+
+/// Plans: each plan without its program entries, then each program entry on its own.
+fn plans(value: Spanned<DeValue<'_>>, errors: &mut Found, broken: &mut Vec<String>) -> BTreeMap<String, Plan> {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        errors.push((span, "must be a table of plans: [plans.<key>]".to_owned()));
+        return BTreeMap::new();
+    };
+    let mut plans = BTreeMap::new();
+    for (key, value) in table {
+        let span = value.span();
+        let (plan_value, programs) = match value.into_inner() {
+            DeValue::Table(mut plan_table) => {
+                let programs = plan_table.remove("programs");
+                (DeValue::Table(plan_table), programs)
+            }
+            other => (other, None),
+        };
+        let plan: Option<Plan> = entry(Spanned::new(span, plan_value), errors);
+        let section = format!("plans.{}.programs", key.get_ref());
+        let programs: BTreeMap<String, ProgramPolicy> =
+            programs.map(|p| entries(&section, p, errors, broken)).unwrap_or_default();
+        match plan {
+            Some(mut plan) => {
+                plan.programs = programs;
+                plans.insert(key.get_ref().to_string(), plan);
+            }
+            None => broken.push(format!("plans.{}", key.get_ref())),
+        }
+    }
+    plans
 }
 
 fn first_line(message: &str) -> String {
@@ -174,6 +288,28 @@ fn search_value(
             }
         }
         _ => {}
+    }
+}
+
+/// For a syntax error, where the parser has no tree: the dotted key of the line at `offset`,
+/// after the nearest `[table]` header above it (`plans.x.name` for `name = "unterminated`).
+fn line_field(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next().unwrap_or("");
+    let header = before[..line_start]
+        .lines()
+        .chain(std::iter::once(line))
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_owned());
+    let key = line.split_once('=').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (header, key) {
+        (Some(header), Some(key)) if !header.is_empty() => Some(format!("{header}.{key}")),
+        (_, Some(key)) => Some(key.to_owned()),
+        (Some(header), None) if !header.is_empty() => Some(header),
+        _ => None,
     }
 }
 
@@ -233,6 +369,15 @@ mod tests {
         let text = "[[partners]]\nkey = \"demo\"\n[[partners]]\nkey = \"b\"\n";
         let offset = text.find("\"b\"").unwrap_or(0);
         assert_eq!(field_at(text, offset).as_deref(), Some("partners[1].key"));
+    }
+
+    #[test]
+    fn syntax_errors_are_named_by_their_line() {
+        let text = "[[partners]]\nkey = \"demo\"\n\n[plans.a]\nname = \"unterminated\n";
+        let offset = text.find("\"unterminated").unwrap_or(0);
+        assert_eq!(line_field(text, offset).as_deref(), Some("plans.a.name"));
+        assert_eq!(line_field("x = [", 4).as_deref(), Some("x"));
+        assert_eq!(line_field("[plans.a\n", 8).as_deref(), Some("plans.a"));
     }
 
     #[test]

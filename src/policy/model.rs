@@ -94,7 +94,7 @@ impl ProgramKind {
 }
 
 /// A length of time with its counting rule. In TOML a one-key table:
-/// `{ hours = 24 }`, `{ business_days = 2 }`, `{ calendar_days = 90 }`, `{ months = 8 }`.
+/// `{ hours = N }`, `{ business_days = N }`, `{ calendar_days = N }`, `{ months = N }`.
 /// Business days are counted on the plan's calendar (see [`crate::policy::calendar`]).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]

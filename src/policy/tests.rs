@@ -351,3 +351,35 @@ fn sample_exempts_emergency_inpatient_and_observation() {
     assert_eq!(policy.exemption(None, None, None, Some("0762")).unwrap().value, ExemptionKind::RevenueCode);
     assert!(policy.exemption(Some("11"), None, Some("64483"), None).is_none());
 }
+
+#[test]
+fn deserialization_errors_of_several_entries_of_one_file_are_all_reported() {
+    let root = ROOT.replace("max_documents = 3", "max_documents = \"3\"").replace("[programs.rad]", "[programz.rad]");
+    let plan = plan_file("").replacen("partial_approvals = false", "partial_aprovals = false", 1).replacen(
+        "hold = { duration = { business_days = 4 } }\n[plans.p.programs.onc.cancer",
+        "[plans.p.programs.onc.cancer",
+        1,
+    );
+    let errors = errors_of(load_pair(&root, &plan));
+    let fields: Vec<(&str, usize)> = errors.iter().map(|e| (e.field.as_str(), e.line)).collect();
+    assert_eq!(
+        fields,
+        [
+            ("upload_profiles.docs.max_documents", line_of(&root, "max_documents")),
+            ("programz", line_of(&root, "[programz.rad]")),
+            ("plans.p.programs.rad.partial_aprovals", line_of(&plan, "partial_aprovals")),
+        ],
+        "{errors:?}"
+    );
+    assert!(errors[1].message.contains("unknown field `programz`"));
+}
+
+#[test]
+fn a_missing_field_points_at_the_entry_header() {
+    let plan = plan_file("").replacen("hold = { duration = { business_days = 4 } }\n", "", 1);
+    let errors = errors_of(load_pair(ROOT, &plan));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "plans.p.programs.rad");
+    assert_eq!(errors[0].line, line_of(&plan, "[plans.p.programs.rad]"));
+    assert_eq!(errors[0].message, "missing field `hold`");
+}

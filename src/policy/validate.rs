@@ -261,7 +261,9 @@ fn check_plan(plan: &mut Plan, context: &PlanContext<'_>, diagnostics: &mut Diag
         );
     }
     check_distinct_lobs(&plan.lines_of_business, &format!("{base}.lines_of_business"), file, diagnostics);
-    if !context.calendars.contains_key(plan.calendar.get_ref()) {
+    if !context.calendars.contains_key(plan.calendar.get_ref())
+        && !diagnostics.is_broken("calendars", plan.calendar.get_ref())
+    {
         let known: Vec<&str> = context.calendars.keys().map(String::as_str).collect();
         diagnostics.error(
             file,
@@ -277,6 +279,7 @@ fn check_plan(plan: &mut Plan, context: &PlanContext<'_>, diagnostics: &mut Diag
         let program = context.programs.get(entry.program_key());
         match program {
             Some(program) => entry.kind = Some(program.kind),
+            None if diagnostics.is_broken("programs", entry.program_key()) => {}
             None => {
                 let span = entry.program.as_ref().map(Spanned::span);
                 let message = format!(
@@ -355,7 +358,9 @@ fn check_entry(
         positive_limit(decision, &field("retro.decision"), file, diagnostics);
     }
     positive_limit(&entry.hold.duration, &field("hold.duration"), file, diagnostics);
-    if !context.upload_profiles.contains_key(entry.uploads.get_ref()) {
+    if !context.upload_profiles.contains_key(entry.uploads.get_ref())
+        && !diagnostics.is_broken("upload_profiles", entry.uploads.get_ref())
+    {
         diagnostics.error(
             file,
             entry.uploads.span(),

@@ -185,6 +185,10 @@ pub enum Step {
     },
     AttachDocument,
     AdvanceHours(i64),
+    /// Set the clock (UTC).
+    SetClock(DateTime<Utc>),
+    /// The current case comes before the previous one in the review queue.
+    ExpectQueuedBeforePrevious,
     AdvanceCalendarDays(u64),
     /// Move to the n-th business day after today at the same time of day.
     AdvanceBusinessDays(u32),
@@ -497,6 +501,17 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                 self.current = Some(self.service.attach_document(&case.id, actor, document).await.map_err(err)?);
             }
             Step::AdvanceHours(hours) => self.clock.advance(Duration::hours(*hours)),
+            Step::SetClock(at) => self.clock.set(*at),
+            Step::ExpectQueuedBeforePrevious => {
+                let current = self.current()?.id.clone();
+                let previous = self.previous.as_ref().ok_or("no previous case")?.id.clone();
+                let queue = self.service.review_queue(100_000).await.map_err(err)?;
+                let position = |id: &str| queue.iter().position(|entry| entry.case.id == id);
+                match (position(&current), position(&previous)) {
+                    (Some(a), Some(b)) if a < b => {}
+                    other => return Err(format!("queue positions (current, previous) = {other:?}")),
+                }
+            }
             Step::AdvanceCalendarDays(days) => self.clock.advance(Duration::days(*days as i64)),
             Step::AdvanceBusinessDays(count) => {
                 let now = self.clock_now();

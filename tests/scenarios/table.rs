@@ -530,5 +530,44 @@ pub fn scenarios() -> Vec<Scenario> {
                 Step::PeerToPeer(P2pEligibility::NotEligible),
             ],
         ),
+        row(
+            "healthspring MA standard decision: 2 business days skip the weekend and the MLK holiday",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                // Friday 2026-01-16; Monday 2026-01-19 is a holiday of the us-federal calendar.
+                Step::SetClock(Utc.with_ymd_and_hms(2026, 1, 16, 14, 0, 0).single().unwrap()),
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE)),
+                Step::Expect(expect(Pended, "A4").due_in_hours(5 * 24)),
+            ],
+        ),
+        row(
+            "review queue ordered by due time: an urgent case overtakes an older standard one",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE)),
+                Step::AdvanceHours(1),
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE).urgent(2)),
+                Step::Expect(expect(Pended, "A4").due_in_hours(24)),
+                Step::ExpectQueuedBeforePrevious,
+            ],
+        ),
+        row(
+            "healthspring MA radiation oncology: the decision clock starts when the pathway answers arrive",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE)),
+                Step::Expect(expect(Pended, "A4").due_in_hours(48)),
+                Step::AdvanceHours(24),
+                Step::AnswerPathway { criteria_met: false },
+                // Answered Thursday 14:00: 2 business days → Monday 14:00, 120 h after receipt.
+                Step::Expect(expect(Pended, "A4").pend("clinical_review").due_in_hours(120)),
+            ],
+        ),
     ]
 }

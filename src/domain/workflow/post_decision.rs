@@ -299,21 +299,25 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let terms = self.required_terms(&case)?;
         let read_version = case.version;
         let requester = Actor::Requester(requester_npi.to_owned());
-        let answer = match &terms.extension_max_days {
+        let answer = match &terms.extension {
             None => Err(refusal("post_decision.extension", "date extensions are not offered for this program", None)),
-            Some(max) if now.date_naive() > current_end => Err(refusal(
+            Some(extension) if extension.value.before_expiry && now.date_naive() > current_end => Err(refusal(
                 "post_decision.extension",
                 format!("requested after the authorization expired on {current_end}"),
-                Some(&max.config_path),
+                Some(&extension.config_path),
             )),
-            Some(max) if new_end <= current_end || (new_end - current_end).num_days() > i64::from(max.value) => {
-                Err(refusal(
-                    "post_decision.extension",
-                    format!("an extension moves the end date forward by 1 to {} days", max.value),
-                    Some(&max.config_path),
-                ))
+            Some(extension) => {
+                let latest = window_end(self.policy.as_ref(), &case.plan, extension.value.max, current_end);
+                if new_end <= current_end || new_end > latest {
+                    Err(refusal(
+                        "post_decision.extension",
+                        format!("an extension moves the end date {current_end} forward to at most {latest}"),
+                        Some(&extension.config_path),
+                    ))
+                } else {
+                    Ok(extension.config_path.clone())
+                }
             }
-            Some(max) => Ok(max.config_path.clone()),
         };
         match answer {
             Err(refused) => {

@@ -8,7 +8,7 @@ use crate::domain::calendar::decision_due;
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainError;
 use crate::domain::events::{Actor, CaseEvent, EventKind};
-use crate::domain::model::{Attachment, Case, CaseStatus, PendReason, RegimenChoice, ReviewDecision};
+use crate::domain::model::{Attachment, Case, CaseStatus, PendReason, RegimenChoice, ReviewDecision, Urgency};
 use crate::domain::repository::CaseRepository;
 use crate::domain::rules::intake::regimen_choice_outcome;
 use crate::domain::rules::{IntakeOutcome, TraceStep};
@@ -219,6 +219,23 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 CaseEvent::new(&case.id, now, Actor::System, EventKind::Pended, case.status)
                     .detail("pathway criteria not met: clinical review")
                     .rule("pathway.questions.criteria_not_met", Some(terms.pathway.config_path)),
+            );
+            // The decision clock runs from the moment all clinical information is received.
+            let clock = match case.effective_urgency {
+                Urgency::Urgent => &terms.urgent_decision,
+                Urgency::Standard => &terms.standard_decision,
+            };
+            let retro = case.request.date_of_service().is_some_and(|dos| dos < case.received_at.date_naive());
+            let clock = match (&terms.retro_decision, retro) {
+                (Some(retro_clock), true) => retro_clock,
+                _ => clock,
+            };
+            let due = decision_due(self.policy.as_ref(), &case.plan, clock.value, now);
+            case.decision_due = Some(due);
+            events.push(
+                CaseEvent::new(&case.id, now, Actor::System, EventKind::RuleEvaluated, case.status)
+                    .detail(format!("all clinical information received: decision due {due}"))
+                    .rule("workflow.decision_clock", Some(clock.config_path.clone())),
             );
         }
         self.save(&mut case, read_version, &events, &[], &[]).await?;

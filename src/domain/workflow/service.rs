@@ -16,6 +16,9 @@ use crate::domain::rules::{IntakeDecision, IntakeError, IntakeInput, IntakeOutco
 use crate::domain::terms::{ProgramTerms, UmPolicy};
 use crate::domain::timers::{TimerKind, TimerRequest};
 
+/// Reads-and-retries of the original of an authorization update under concurrent changes.
+const WITHDRAW_ATTEMPTS: u32 = 3;
+
 /// The UM case service: every workflow operation of SPEC §3.
 pub struct CaseService<R, C> {
     pub(super) policy: Arc<dyn UmPolicy>,
@@ -303,22 +306,30 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let Some(original_id) = case.original_of_update().filter(|_| case.status.is_certified()) else {
             return Ok(());
         };
-        let mut original = self.load(original_id).await?;
-        if !original.status.is_certified() {
-            return Ok(());
-        }
-        let read_version = original.version;
-        original.status = CaseStatus::Withdrawn;
-        for line in &mut original.lines {
-            if matches!(line.status, LineStatus::Approved | LineStatus::Modified) {
-                line.status = LineStatus::Cancelled;
+        // The replacement is already stored: a concurrent change of the original is retried on
+        // a fresh read rather than reported as a conflict of the decision that succeeded.
+        let mut attempts_left = WITHDRAW_ATTEMPTS;
+        loop {
+            let mut original = self.load(original_id).await?;
+            if !original.status.is_certified() {
+                return Ok(());
+            }
+            let read_version = original.version;
+            original.status = CaseStatus::Withdrawn;
+            for line in &mut original.lines {
+                if matches!(line.status, LineStatus::Approved | LineStatus::Modified) {
+                    line.status = LineStatus::Cancelled;
+                }
+            }
+            original.links.push(CaseLink::ReplacedBy { replacement: case.id.clone() });
+            let event = CaseEvent::new(&original.id, now, Actor::System, EventKind::Withdrawn, original.status)
+                .detail(format!("replaced by the approved update {}", case.id))
+                .rule("workflow.authorization_update", None);
+            match self.save(&mut original, read_version, &[event], &[], &[]).await {
+                Err(DomainError::Conflict { .. }) if attempts_left > 1 => attempts_left -= 1,
+                other => return other,
             }
         }
-        original.links.push(CaseLink::ReplacedBy { replacement: case.id.clone() });
-        let event = CaseEvent::new(&original.id, now, Actor::System, EventKind::Withdrawn, original.status)
-            .detail(format!("replaced by the approved update {}", case.id))
-            .rule("workflow.authorization_update", None);
-        self.save(&mut original, read_version, &[event], &[], &[]).await
     }
 
     /// The pended cases ordered by due time, with overdue flags.
@@ -363,17 +374,25 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let requester = Actor::Requester(request.requesting_provider.npi.clone());
         let mut case = new_case(id, request, &skeleton, now);
         case.status = CaseStatus::InProgress;
+        let expiry = self.policy.in_progress_expiry(&case.plan);
         let end_of_day = now
             .date_naive()
             .checked_add_days(Days::new(1))
             .and_then(|day| day.and_hms_opt(0, 0, 0))
             .map(|midnight| midnight.and_utc())
             .unwrap_or(now);
-        let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day };
+        let timers: Vec<TimerRequest> = expiry
+            .iter()
+            .map(|_| TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day })
+            .collect();
+        let detail = match &expiry {
+            Some(_) => format!("in progress; expires at {end_of_day} unless submitted"),
+            None => "in progress".to_owned(),
+        };
         let event = CaseEvent::new(&case.id, now, requester, EventKind::Started, case.status)
-            .detail(format!("in progress; expires at {end_of_day} unless submitted"))
-            .rule("workflow.in_progress_expiry", None);
-        self.repository.insert_case(&case, &[event], &[timer]).await?;
+            .detail(detail)
+            .rule("workflow.in_progress_expiry", expiry.map(|cited| cited.config_path));
+        self.repository.insert_case(&case, &[event], &timers).await?;
         Ok(Submission::Recorded(Box::new(case)))
     }
 
@@ -587,7 +606,8 @@ mod tests {
         second.service_code = "77302".into();
         request.lines.push(second);
         let case = service.submit(request).await.unwrap().case().unwrap().clone();
-        let partial = ReviewDecision::PartiallyApprove { approved_lines: vec![1], rationale: "r".into(), guideline: None };
+        let partial =
+            ReviewDecision::PartiallyApprove { approved_lines: vec![1], rationale: "r".into(), guideline: None };
         let terms = service.terms_of(&case);
         assert!(matches!(
             verdict_of(&case, terms.as_ref(), &partial),
@@ -598,7 +618,8 @@ mod tests {
         let verdict = verdict_of(&case, Some(&allowing), &partial).unwrap();
         assert_eq!(verdict.status, CaseStatus::PartiallyApproved);
         assert_eq!(verdict.outcomes, vec![LineOutcome::Deny, LineOutcome::Approve]);
-        let everything = ReviewDecision::PartiallyApprove { approved_lines: vec![0, 1], rationale: "r".into(), guideline: None };
+        let everything =
+            ReviewDecision::PartiallyApprove { approved_lines: vec![0, 1], rationale: "r".into(), guideline: None };
         assert!(matches!(verdict_of(&case, Some(&allowing), &everything), Err(DomainError::InvalidDecision(_))));
     }
 }

@@ -67,9 +67,15 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 for line in &mut case.lines {
                     line.status = LineStatus::Cancelled;
                 }
+                let expiry = self.policy.in_progress_expiry(&case.plan);
+                let correspondence = if expiry.as_ref().is_some_and(|cited| cited.value) {
+                    "with correspondence to the requester"
+                } else {
+                    "without correspondence"
+                };
                 let event = CaseEvent::new(&case.id, now, Actor::Scheduler, EventKind::Expired, case.status)
-                    .detail("not submitted by the end of the day: expired without correspondence")
-                    .rule("workflow.in_progress_expiry", None);
+                    .detail(format!("not submitted by the end of the day: expired {correspondence}"))
+                    .rule("workflow.in_progress_expiry", expiry.map(|cited| cited.config_path));
                 self.save(&mut case, read_version, &[event], &[], &[]).await
             }
         }
