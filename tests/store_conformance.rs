@@ -241,6 +241,10 @@ async fn batch_insert_is_all_or_nothing(db: TestDb) -> TestResult {
         other => bail!("expected a duplicate case id, got {other:?}"),
     }
     ensure!(store.get_case("B-100").await?.is_none(), "nothing of a refused batch is stored");
+    match store.insert_cases(&[new_case(200), new_case(200)]).await {
+        Err(StoreError::Duplicate { what: "case id" }) => {}
+        other => bail!("expected a duplicate case id inside the batch, got {other:?}"),
+    }
     ensure!(store.review_queue(&["pended"], 100).await?.len() == 50);
     Ok(())
 }

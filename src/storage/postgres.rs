@@ -5,6 +5,8 @@
 //! nothing); timers are claimed with `FOR UPDATE SKIP LOCKED` so that instances never take the same
 //! timer and never wait on each other; sequences are one atomic upsert.
 
+mod batch;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -82,10 +84,11 @@ impl PostgresStore {
 
     pub async fn insert_cases(&self, batch: &[NewCase]) -> Result<(), StoreError> {
         const OP: &str = "insert cases";
-        let mut tx = self.begin(OP).await?;
-        for new in batch {
-            insert_case_in(&mut tx, &new.case, &new.events, &new.timers).await?;
+        if batch.is_empty() {
+            return Ok(());
         }
+        let mut tx = self.begin(OP).await?;
+        batch::insert_new_cases(&mut tx, batch).await?;
         tx.commit().await.map_err(|error| StoreError::database(OP, error))
     }
 
