@@ -34,13 +34,27 @@ pub enum Backend {
     Postgres,
 }
 
-/// Where a database URL points, parsed.
-#[derive(Debug, Clone)]
+/// Where a database URL points, parsed. Its Debug form leaves out credentials.
+#[derive(Clone)]
 pub enum DatabaseLocation {
     /// `sqlite://PATH` (or `sqlite:PATH`): a file, created with its directory when missing.
     Sqlite(PathBuf),
     /// `postgres://…` or `postgresql://…`.
     Postgres(Box<PgConnectOptions>),
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseLocation::Sqlite(path) => formatter.debug_tuple("Sqlite").field(path).finish(),
+            DatabaseLocation::Postgres(options) => formatter
+                .debug_struct("Postgres")
+                .field("host", &options.get_host())
+                .field("port", &options.get_port())
+                .field("database", &options.get_database())
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 impl DatabaseLocation {
@@ -256,6 +270,14 @@ mod tests {
             }
             Ok(_) => panic!("nothing listens on port 1"),
         }
+    }
+
+    #[test]
+    fn debug_form_leaves_out_the_password() {
+        let location = DatabaseLocation::parse("postgres://umgate:s3cret@db.example:5433/umgate");
+        let shown = format!("{location:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example") && shown.contains("5433"), "{shown}");
     }
 
     #[test]
