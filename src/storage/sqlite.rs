@@ -7,7 +7,6 @@
 //! that text order is time order; lists are bound as JSON arrays read with `json_each`.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -48,10 +47,9 @@ impl SqliteStore {
     /// the migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|error| StoreError::Location { kind: error.kind() })?;
+            tokio::fs::create_dir_all(parent).await.map_err(|error| StoreError::Location { kind: error.kind() })?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|_| StoreError::BadUrl { reason: "invalid SQLite options" })?
+        let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
