@@ -272,6 +272,22 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn sqlite_file_and_directory_are_created_and_a_blocked_directory_is_reported() {
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let path = dir.path().join("new").join("deeper").join("umgate.db");
+        let store = Store::connect(&format!("sqlite://{}", path.display())).await;
+        assert!(store.is_ok_and(|store| store.backend() == Backend::Sqlite) && path.exists());
+
+        let blocker = dir.path().join("a-file");
+        std::fs::write(&blocker, b"not a directory").unwrap_or_else(|error| panic!("{error}"));
+        let under_file = blocker.join("umgate.db");
+        match Store::connect(&format!("sqlite://{}", under_file.display())).await {
+            Err(StoreError::Location { .. }) => {}
+            other => panic!("expected a location error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn debug_form_leaves_out_the_password() {
         let location = DatabaseLocation::parse("postgres://umgate:s3cret@db.example:5433/umgate");
