@@ -273,10 +273,14 @@ pub enum ReviewDecision {
         rationale: String,
         guideline: Option<String>,
     },
-    /// Approved with changes: per line, the approved quantity (`None`: as requested).
+    /// Approved with changes (an alternative recommendation the requester accepted): per line,
+    /// the approved quantity (`None`: as requested); optionally a site-of-care redirect to the
+    /// named site, which carries the program's one-time redirect validity.
     Modify {
         quantities: Vec<Option<Quantity>>,
         rationale: String,
+        #[serde(default)]
+        site_of_care_redirect: Option<String>,
     },
     Deny {
         rationale: String,
@@ -304,6 +308,9 @@ pub struct Determination {
     pub guideline: Option<String>,
     /// True when a hold expired and the case was decided on the original submission.
     pub on_original_submission: bool,
+    /// The site a site-of-care redirect approved the services at.
+    #[serde(default)]
+    pub redirected_to: Option<String>,
 }
 
 /// The medical oncology regimen the case was matched to (or chosen through the API).

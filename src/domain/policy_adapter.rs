@@ -132,6 +132,7 @@ impl UmPolicy for Policy {
             retro_decision: entry.retro_decision().map(|cited| recite(cited, decision_time)),
             urgent_min_documents: entry.urgent_min_clinical_documents(),
             approval_validity: entry.validity_for(None).map(|cited| recite(cited, validity)),
+            site_of_care_redirect_validity: entry.site_of_care_redirect_validity().map(|cited| recite(cited, validity)),
             validity_from_requested_start: entry
                 .approval_validity
                 .as_ref()

@@ -111,6 +111,8 @@ pub struct ProgramTerms {
     /// Clinical documents an urgent request must carry, or it is processed as standard.
     pub urgent_min_documents: Cited<u32>,
     pub approval_validity: Option<Cited<Validity>>,
+    /// Validity of a site-of-care redirect approval (one-time), when the program offers one.
+    pub site_of_care_redirect_validity: Option<Cited<Validity>>,
     /// Validity counted from the requested start of service instead of the determination.
     pub validity_from_requested_start: bool,
     pub partial_approval_allowed: Cited<bool>,
@@ -250,6 +252,7 @@ pub(crate) mod table_policy {
                 retro_decision: None,
                 urgent_min_documents: cited(1),
                 approval_validity: Some(cited(Validity::Days(60))),
+                site_of_care_redirect_validity: None,
                 validity_from_requested_start: false,
                 partial_approval_allowed: cited(false),
                 extension: Some(cited(ExtensionTerms { max: DayCount::Calendar(30), before_expiry: true })),

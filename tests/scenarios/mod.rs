@@ -119,6 +119,8 @@ pub struct Expect {
     pub on_original_submission: Option<bool>,
     pub overdue: Option<bool>,
     pub authorization_number: Option<bool>,
+    /// (line index, approved quantity value).
+    pub approved_quantity: Option<(usize, u32)>,
 }
 
 pub fn expect(status: CaseStatus, hcr01: &'static str) -> Expect {
@@ -152,6 +154,10 @@ impl Expect {
     }
     pub fn overdue(mut self, overdue: bool) -> Self {
         self.overdue = Some(overdue);
+        self
+    }
+    pub fn approved_quantity(mut self, line: usize, value: u32) -> Self {
+        self.approved_quantity = Some((line, value));
         self
     }
     pub fn authorized(mut self) -> Self {
@@ -678,6 +684,12 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                 if found.map(|found| found.id) != Some(case.id.clone()) {
                     return Err("case not found by its authorization number".into());
                 }
+            }
+        }
+        if let Some((line, value)) = expect.approved_quantity {
+            let actual = case.lines.get(line).and_then(|line| line.approved_quantity).map(|quantity| quantity.value);
+            if actual != Some(value) {
+                return Err(format!("line {line} approved quantity {actual:?}, expected {value}"));
             }
         }
         let history = self.service.history(&case.id).await.map_err(|e| e.to_string())?;

@@ -569,5 +569,36 @@ pub fn scenarios() -> Vec<Scenario> {
                 Step::Expect(expect(Pended, "A4").pend("clinical_review").due_in_hours(120)),
             ],
         ),
+        row(
+            "cigna medical oncology: site-of-care redirect accepted, modified with the one-time 30-day validity",
+            CIGNA,
+            Commercial,
+            MED_ONC,
+            vec![
+                Step::Submit(req(CUSTOM, COLON)),
+                Step::Decide(ReviewDecision::Modify {
+                    quantities: vec![],
+                    rationale: "infusion at a lower-cost site".into(),
+                    site_of_care_redirect: Some("home infusion provider".into()),
+                }),
+                Step::Expect(expect(Modified, "A6").validity_days(30, 30).authorized()),
+            ],
+        ),
+        row(
+            "cigna therapy: fewer visits approved, modified",
+            CIGNA,
+            Commercial,
+            THERAPY,
+            vec![
+                Step::Submit(req(&["MSMST"], BACK_PAIN).visits(12).until(30)),
+                Step::Expect(expect(Pended, "A4").pend("clinical_review")),
+                Step::Decide(ReviewDecision::Modify {
+                    quantities: vec![Some(Quantity { kind: QuantityKind::Visits, value: 8 })],
+                    rationale: "8 visits meet the functional goals".into(),
+                    site_of_care_redirect: None,
+                }),
+                Step::Expect(expect(Modified, "A6").approved_quantity(0, 8).authorized()),
+            ],
+        ),
     ]
 }

@@ -66,6 +66,7 @@ pub(super) struct Verdict {
     pub rationale: Option<String>,
     pub guideline: Option<String>,
     pub on_original_submission: bool,
+    pub redirected_to: Option<String>,
     pub rule: &'static str,
     pub config_path: Option<String>,
 }
@@ -79,6 +80,7 @@ impl Verdict {
             rationale: None,
             guideline: None,
             on_original_submission: false,
+            redirected_to: None,
             rule,
             config_path,
         }
@@ -183,6 +185,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     rationale: Some("request received after the retro window".into()),
                     guideline: None,
                     on_original_submission: false,
+                    redirected_to: None,
                     rule,
                     config_path,
                 };
@@ -222,8 +225,15 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 .and_then(|found| found.validity),
             _ => None,
         };
+        let redirect_validity = verdict
+            .redirected_to
+            .as_ref()
+            .and(terms.as_ref())
+            .and_then(|terms| terms.site_of_care_redirect_validity.as_ref());
         let rule = ValidityRule {
-            validity: regimen_validity.as_ref().or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
+            validity: redirect_validity
+                .or(regimen_validity.as_ref())
+                .or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
             from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
         };
         let validity_path = apply_line_outcomes(self.policy.as_ref(), case, rule, &verdict.outcomes, now.date_naive());
@@ -240,6 +250,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             rationale: verdict.rationale.clone(),
             guideline: verdict.guideline.clone(),
             on_original_submission: verdict.on_original_submission,
+            redirected_to: verdict.redirected_to.clone(),
         });
         let mut detail = format!("determination {}", verdict.status.as_str());
         if let (Some(from), Some(to)) = (case.approved_from, case.approved_to)
@@ -249,6 +260,9 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             if let Some(path) = &validity_path {
                 detail.push_str(&format!(" (validity {path})"));
             }
+        }
+        if let Some(site) = &verdict.redirected_to {
+            detail.push_str(&format!("; site-of-care redirect to {site}"));
         }
         if let Some(rationale) = &verdict.rationale {
             detail.push_str(&format!("; rationale: {rationale}"));
@@ -489,6 +503,7 @@ pub(super) fn verdict_of(
         rationale: rationale.cloned(),
         guideline: guideline.cloned(),
         on_original_submission: false,
+        redirected_to: None,
         rule: "review.determination",
         config_path: None,
     };
@@ -508,10 +523,19 @@ pub(super) fn verdict_of(
                 guideline.as_ref(),
             ))
         }
-        ReviewDecision::Modify { quantities, rationale } => {
+        ReviewDecision::Modify { quantities, rationale, site_of_care_redirect } => {
             let outcomes =
                 (0..lines).map(|index| LineOutcome::Modify(quantities.get(index).copied().flatten())).collect();
-            Ok(verdict(CaseStatus::Modified, outcomes, None, Some(rationale), None))
+            let mut modified = verdict(CaseStatus::Modified, outcomes, None, Some(rationale), None);
+            if let Some(site) = site_of_care_redirect {
+                let validity =
+                    terms.and_then(|terms| terms.site_of_care_redirect_validity.as_ref()).ok_or_else(|| {
+                        DomainError::InvalidDecision("this program offers no site-of-care redirect".into())
+                    })?;
+                modified.redirected_to = Some(site.clone());
+                modified.config_path = Some(validity.config_path.clone());
+            }
+            Ok(modified)
         }
         ReviewDecision::PartiallyApprove { approved_lines, rationale, guideline } => {
             if let Some(terms) = terms
