@@ -20,6 +20,7 @@ pub mod domain;
 pub mod grammar;
 pub mod policy;
 pub mod server;
+pub mod storage;
 pub mod synth;
 pub mod validation;
 pub mod x12;

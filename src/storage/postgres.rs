@@ -1,0 +1,461 @@
+//! The store on PostgreSQL: production, where several daemon instances share one database.
+//!
+//! Why it looks the way it does: optimistic concurrency on cases is an `UPDATE … WHERE version =
+//! expected` (a concurrent writer waits on the row lock, then sees the new version and matches
+//! nothing); timers are claimed with `FOR UPDATE SKIP LOCKED` so that instances never take the same
+//! timer and never wait on each other; sequences are one atomic upsert.
+
+mod batch;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{Connection, Postgres, Row, Transaction};
+
+use super::error::{StoreError, write_error};
+use super::records::{CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord};
+
+/// The schema, embedded at build time from migrations/postgres.
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connections kept for one store.
+const MAX_CONNECTIONS: u32 = 8;
+/// How long an operation waits for a free connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+const CASE_COLUMNS: &str = "id, version, status, plan, line_of_business, program, member_id, \
+    authorization_number, due_at, created_at, updated_at, body";
+const TIMER_COLUMNS: &str = "id, case_id, kind, fire_at, payload, claimed_by, claimed_until, done_at, cancelled";
+const MEMBER_COLUMNS: &str = "member_id, first_name, last_name, birth_date, gender, plan, line_of_business, \
+    coverage_start, coverage_end";
+
+/// A store on one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects and applies the migrations (sqlx serializes concurrent migrators with an advisory
+    /// lock, so several instances may start at once).
+    ///
+    /// The migrations run on one first connection, which also makes an unreachable server fail at
+    /// once instead of after the pool's acquire timeout.
+    pub async fn open(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        const OP: &str = "connect to PostgreSQL";
+        let mut first = PgConnection::connect_with(&options).await.map_err(|error| StoreError::database(OP, error))?;
+        let migrated = MIGRATIONS.run_direct(&mut first).await;
+        // Closing is courtesy: the server drops the session either way.
+        let _ = first.close().await;
+        migrated.map_err(|error| StoreError::migration(&error))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|error| StoreError::database(OP, error))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection; pending operations finish first.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin(&self, operation: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(|error| StoreError::database(operation, error))
+    }
+
+    pub async fn insert_case(
+        &self,
+        case: &CaseRecord,
+        events: &[NewEvent],
+        timers: &[NewTimer],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "insert case";
+        let mut tx = self.begin(OP).await?;
+        insert_case_in(&mut tx, case, events, timers).await?;
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn insert_cases(&self, batch: &[NewCase]) -> Result<(), StoreError> {
+        const OP: &str = "insert cases";
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin(OP).await?;
+        batch::insert_new_cases(&mut tx, batch).await?;
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn update_case(
+        &self,
+        case: &CaseRecord,
+        expected_version: i64,
+        events: &[NewEvent],
+        new_timers: &[NewTimer],
+        cancel_timer_kinds: &[&str],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "update case";
+        let mut tx = self.begin(OP).await?;
+        let updated = sqlx::query(
+            "UPDATE cases SET version = $3, status = $4, plan = $5, line_of_business = $6, program = $7, \
+             member_id = $8, authorization_number = $9, due_at = $10, updated_at = $11, body = $12 \
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(&case.id)
+        .bind(expected_version)
+        .bind(case.version)
+        .bind(&case.status)
+        .bind(&case.plan)
+        .bind(&case.line_of_business)
+        .bind(&case.program)
+        .bind(&case.member_id)
+        .bind(&case.authorization_number)
+        .bind(case.due_at)
+        .bind(case.updated_at)
+        .bind(Json(&case.body))
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| write_error(OP, error))?;
+        if updated.rows_affected() == 0 {
+            let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                .bind(&case.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|error| StoreError::database(OP, error))?;
+            return Err(match actual {
+                Some(actual) => StoreError::Conflict { case_id: case.id.clone(), expected: expected_version, actual },
+                None => StoreError::NotFound { what: "case" },
+            });
+        }
+        insert_events(&mut tx, &case.id, events).await?;
+        if !cancel_timer_kinds.is_empty() {
+            sqlx::query(
+                "UPDATE timers SET done_at = $3, cancelled = TRUE \
+                 WHERE case_id = $1 AND done_at IS NULL AND kind = ANY($2)",
+            )
+            .bind(&case.id)
+            .bind(cancel_timer_kinds)
+            .bind(case.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| StoreError::database("cancel timers", error))?;
+        }
+        insert_timers(&mut tx, &case.id, new_timers).await?;
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn get_case(&self, id: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| StoreError::database("get case", error))?;
+        row.as_ref().map(case_from_row).transpose()
+    }
+
+    pub async fn cases_by_member(&self, member_id: &str) -> Result<Vec<CaseRecord>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE member_id = $1 ORDER BY created_at, id"))
+                .bind(member_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|error| StoreError::database("cases by member", error))?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    pub async fn case_by_authorization_number(&self, number: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE authorization_number = $1"))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| StoreError::database("case by authorization number", error))?;
+        row.as_ref().map(case_from_row).transpose()
+    }
+
+    pub async fn review_queue(&self, statuses: &[&str], limit: i64) -> Result<Vec<CaseRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE status = ANY($1) \
+             ORDER BY due_at ASC NULLS LAST, created_at, id LIMIT $2"
+        ))
+        .bind(statuses)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| StoreError::database("review queue", error))?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT case_id, seq, at, actor, kind, body FROM case_events WHERE case_id = $1 ORDER BY seq")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|error| StoreError::database("case events", error))?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    pub async fn claim_due_timers(
+        &self,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<TimerRecord>, StoreError> {
+        // SKIP LOCKED: rows another instance is claiming right now are left to it. Under READ
+        // COMMITTED a row whose claim committed meanwhile is re-checked against the WHERE clause.
+        // The locking query is a CTE, which PostgreSQL evaluates exactly once (never inlined).
+        let rows = sqlx::query(
+            "WITH due AS ( \
+                 SELECT id FROM timers \
+                 WHERE done_at IS NULL AND fire_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
+                 ORDER BY fire_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE timers SET claimed_by = $1, claimed_until = $2 FROM due WHERE timers.id = due.id \
+             RETURNING timers.id, timers.case_id, timers.kind, timers.fire_at, timers.payload, timers.claimed_by, \
+                 timers.claimed_until, timers.done_at, timers.cancelled",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| StoreError::database("claim due timers", error))?;
+        let mut timers = rows.iter().map(timer_from_row).collect::<Result<Vec<_>, _>>()?;
+        timers.sort_by(|a, b| (a.fire_at, &a.id).cmp(&(b.fire_at, &b.id)));
+        Ok(timers)
+    }
+
+    pub async fn complete_timer(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        const OP: &str = "complete timer";
+        let done = sqlx::query("UPDATE timers SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| StoreError::database(OP, error))?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM timers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| StoreError::database(OP, error))?;
+        match exists {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound { what: "timer" }),
+        }
+    }
+
+    pub async fn timers_for_case(&self, case_id: &str) -> Result<Vec<TimerRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {TIMER_COLUMNS} FROM timers WHERE case_id = $1 ORDER BY fire_at, id"))
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| StoreError::database("timers for case", error))?;
+        rows.iter().map(timer_from_row).collect()
+    }
+
+    pub async fn next_value(&self, name: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO sequences (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| StoreError::database("next sequence value", error))
+    }
+
+    pub async fn upsert_member(&self, member: &MemberRecord) -> Result<(), StoreError> {
+        const OP: &str = "upsert member";
+        let mut connection = self.pool.acquire().await.map_err(|error| StoreError::database(OP, error))?;
+        upsert_member_on(&mut connection, member).await
+    }
+
+    pub async fn upsert_members(&self, members: &[MemberRecord]) -> Result<(), StoreError> {
+        const OP: &str = "upsert members";
+        let mut tx = self.begin(OP).await?;
+        for member in members {
+            upsert_member_on(&mut tx, member).await?;
+        }
+        tx.commit().await.map_err(|error| StoreError::database(OP, error))
+    }
+
+    pub async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE member_id = $1"))
+            .bind(member_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| StoreError::database("get member", error))?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+}
+
+async fn insert_case_in(
+    tx: &mut Transaction<'static, Postgres>,
+    case: &CaseRecord,
+    events: &[NewEvent],
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
+    const OP: &str = "insert case";
+    sqlx::query(&format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&case.id)
+    .bind(case.version)
+    .bind(&case.status)
+    .bind(&case.plan)
+    .bind(&case.line_of_business)
+    .bind(&case.program)
+    .bind(&case.member_id)
+    .bind(&case.authorization_number)
+    .bind(case.due_at)
+    .bind(case.created_at)
+    .bind(case.updated_at)
+    .bind(Json(&case.body))
+    .execute(&mut **tx)
+    .await
+    .map_err(|error| write_error(OP, error))?;
+    insert_events(tx, &case.id, events).await?;
+    insert_timers(tx, &case.id, timers).await
+}
+
+async fn upsert_member_on(connection: &mut PgConnection, member: &MemberRecord) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (member_id) DO UPDATE SET first_name = excluded.first_name, \
+         last_name = excluded.last_name, birth_date = excluded.birth_date, gender = excluded.gender, \
+         plan = excluded.plan, line_of_business = excluded.line_of_business, \
+         coverage_start = excluded.coverage_start, coverage_end = excluded.coverage_end"
+    ))
+    .bind(&member.member_id)
+    .bind(&member.first_name)
+    .bind(&member.last_name)
+    .bind(member.birth_date)
+    .bind(&member.gender)
+    .bind(&member.plan)
+    .bind(&member.line_of_business)
+    .bind(member.coverage_start)
+    .bind(member.coverage_end)
+    .execute(&mut *connection)
+    .await
+    .map_err(|error| StoreError::database("upsert member", error))?;
+    Ok(())
+}
+
+/// Appends events to a case, numbering them after the case's last `seq`. Callers hold the case's
+/// row (a version-checked update or a fresh insert), so no other writer numbers events of this case.
+async fn insert_events(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    for event in events {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor, kind, body) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM case_events WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(&event.kind)
+        .bind(Json(&event.body))
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| write_error("append case event", error))?;
+    }
+    Ok(())
+}
+
+async fn insert_timers(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    timers: &[NewTimer],
+) -> Result<(), StoreError> {
+    for timer in timers {
+        sqlx::query("INSERT INTO timers (case_id, kind, fire_at, payload) VALUES ($1, $2, $3, $4)")
+            .bind(case_id)
+            .bind(&timer.kind)
+            .bind(timer.fire_at)
+            .bind(Json(&timer.payload))
+            .execute(&mut **tx)
+            .await
+            .map_err(|error| write_error("insert timer", error))?;
+    }
+    Ok(())
+}
+
+fn column<'r, T>(row: &'r PgRow, name: &'static str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(name).map_err(|error| StoreError::database("read row", error))
+}
+
+fn json_column(row: &PgRow, name: &'static str) -> Result<Value, StoreError> {
+    Ok(column::<Json<Value>>(row, name)?.0)
+}
+
+fn case_from_row(row: &PgRow) -> Result<CaseRecord, StoreError> {
+    Ok(CaseRecord {
+        id: column(row, "id")?,
+        version: column(row, "version")?,
+        status: column(row, "status")?,
+        plan: column(row, "plan")?,
+        line_of_business: column(row, "line_of_business")?,
+        program: column(row, "program")?,
+        member_id: column(row, "member_id")?,
+        authorization_number: column(row, "authorization_number")?,
+        due_at: column(row, "due_at")?,
+        created_at: column(row, "created_at")?,
+        updated_at: column(row, "updated_at")?,
+        body: json_column(row, "body")?,
+    })
+}
+
+fn event_from_row(row: &PgRow) -> Result<EventRecord, StoreError> {
+    Ok(EventRecord {
+        case_id: column(row, "case_id")?,
+        seq: column(row, "seq")?,
+        at: column(row, "at")?,
+        actor: column(row, "actor")?,
+        kind: column(row, "kind")?,
+        body: json_column(row, "body")?,
+    })
+}
+
+fn timer_from_row(row: &PgRow) -> Result<TimerRecord, StoreError> {
+    Ok(TimerRecord {
+        id: column(row, "id")?,
+        case_id: column(row, "case_id")?,
+        kind: column(row, "kind")?,
+        fire_at: column(row, "fire_at")?,
+        payload: json_column(row, "payload")?,
+        claimed_by: column(row, "claimed_by")?,
+        claimed_until: column(row, "claimed_until")?,
+        done_at: column(row, "done_at")?,
+        cancelled: column(row, "cancelled")?,
+    })
+}
+
+fn member_from_row(row: &PgRow) -> Result<MemberRecord, StoreError> {
+    Ok(MemberRecord {
+        member_id: column(row, "member_id")?,
+        first_name: column(row, "first_name")?,
+        last_name: column(row, "last_name")?,
+        birth_date: column(row, "birth_date")?,
+        gender: column(row, "gender")?,
+        plan: column(row, "plan")?,
+        line_of_business: column(row, "line_of_business")?,
+        coverage_start: column(row, "coverage_start")?,
+        coverage_end: column(row, "coverage_end")?,
+    })
+}
