@@ -19,24 +19,6 @@ pub enum GrammarError {
     Invalid { file: String, path: String, message: String },
 }
 
-/// Code lists sorted and deduplicated, so that the validator finds a value by binary search: some
-/// lists (service types, facility codes, qualifiers) have hundreds of codes.
-fn sort_code_lists(nodes: &mut [Node]) {
-    fn sort_element(element: &mut ElementUsage) {
-        if let Some(codes) = &mut element.codes {
-            codes.sort_unstable();
-            codes.dedup();
-        }
-        element.components.iter_mut().for_each(sort_element);
-    }
-    for node in nodes {
-        match node {
-            Node::Segment(usage) => usage.elements.iter_mut().for_each(sort_element),
-            Node::Loop(lp) => sort_code_lists(&mut lp.children),
-        }
-    }
-}
-
 pub fn compile_guide(file: &str, text: &str) -> Result<Guide, GrammarError> {
     let raw: RawGuide =
         serde_norway::from_str(text).map_err(|source| GrammarError::Syntax { file: file.to_owned(), source })?;
@@ -49,8 +31,7 @@ pub fn compile_guide(file: &str, text: &str) -> Result<Guide, GrammarError> {
             let (segment, element, _) = compiler.parse_element_key(&path, key)?;
             select.push((segment, element, values.clone()));
         }
-        let mut children = compiler.nodes(&path, &raw_tx.structure)?;
-        sort_code_lists(&mut children);
+        let children = compiler.nodes(&path, &raw_tx.structure)?;
         let mut segment_ids = std::collections::BTreeSet::new();
         collect_ids(&children, &mut segment_ids);
         let business_unit = match &raw_tx.business_unit {

@@ -151,7 +151,7 @@ pub fn check_simple(definition: &ElementUsage, value: &[u8], delimiters: &Delimi
         return Some(ElementCode::TooLong);
     }
     if let Some(codes) = &definition.codes {
-        if codes.binary_search_by(|code| code.as_bytes().cmp(value)).is_err() {
+        if !codes.iter().any(|code| code.as_bytes() == value) {
             return Some(ElementCode::InvalidCode);
         }
     }
