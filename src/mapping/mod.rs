@@ -1,0 +1,9 @@
+//! The mapping layer: X12 transaction sets to domain requests and domain answers back to X12.
+//! It sits between the syntax/validation layers and the domain, so that the domain never sees
+//! X12 and the X12 code never decides anything about a case.
+//!
+//! * [`tree`]: validated sets as owned trees of the guide's loops, with typed-view helpers.
+
+pub mod tree;
+
+pub use tree::{InterchangeTrees, LoopNode, SetTree, TreeCollector, TreeSegment, read_trees};
