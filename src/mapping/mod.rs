@@ -7,3 +7,4 @@
 pub mod tree;
 
 pub use tree::{InterchangeTrees, LoopNode, SetTree, TreeCollector, TreeSegment, read_trees};
+pub mod x279;

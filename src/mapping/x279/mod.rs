@@ -1,0 +1,111 @@
+//! 270 → 271 (005010X279A1): eligibility inquiries read from validated 270 trees, answered from
+//! the roster and the policy (active or inactive coverage on the day, the plan, and per program
+//! whether prior authorization is required), and written back as 271s in a reply interchange.
+//!
+//! * [`inquiry`]: the 270 as an `Inquiry` (values as sent).
+//! * [`eligibility`]: the decision, free of X12 (`Roster`, `answer`, `Reject`, `Coverage`).
+//! * [`response`]: one 271 transaction set, with the why of its EB/EB11/MSG/AAA choices.
+//! * `envelope`: the reply ISA/GS.
+//!
+//! The pipeline's use: `read_inquiries(&trees)`, fetch `member_ids` from the repository with
+//! `load_roster` (async), then `write_interchange` with `answer` for each inquiry — or
+//! `answer_interchange` to do the last two in one call with a roster at hand.
+
+pub mod eligibility;
+mod envelope;
+pub mod inquiry;
+pub mod response;
+
+use chrono::NaiveDate;
+
+pub use eligibility::{
+    Answer, Coverage, PersonAnswer, ProgramAnswer, Reject, Roster, SubscriberAnswer, answer, load_roster, member_ids,
+};
+pub use inquiry::{Given, Inquiry, PersonInquiry, read_inquiry};
+pub use response::write_response;
+
+use crate::ack::{ControlNumbers, Outbound};
+use crate::mapping::tree::InterchangeTrees;
+use crate::policy::Policy;
+
+/// The implementation guide of the 270 and the 271 (ST03, GS08).
+pub const GUIDE: &str = "005010X279A1";
+
+/// Why a set cannot be read as a 270. Never carries member data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MappingError {
+    #[error("not a 270 inquiry of {GUIDE}: guide {guide:?}, transaction {transaction:?}")]
+    NotAnInquiry { guide: String, transaction: String },
+    #[error("loop {0} is missing")]
+    MissingLoop(&'static str),
+}
+
+/// A 270 of an interchange, with the index of its functional group in the interchange report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InquirySet {
+    pub group_index: usize,
+    pub inquiry: Inquiry,
+}
+
+/// Every 270 of the interchange that is to be answered (interchange, group and set accepted),
+/// in order. Sets of other guides are left out.
+pub fn read_inquiries(trees: &InterchangeTrees) -> Result<Vec<InquirySet>, MappingError> {
+    trees
+        .answerable()
+        .filter(|set| set.guide == GUIDE && set.transaction == "inquiry")
+        .map(|set| Ok(InquirySet { group_index: set.group_index, inquiry: read_inquiry(set)? }))
+        .collect()
+}
+
+/// The reply interchange with one 271 per answered 270, grouped as the 270s were (one HB group
+/// per inbound group). `None` when there is nothing to answer or no readable ISA.
+pub fn write_interchange(
+    trees: &InterchangeTrees,
+    answered: &[(InquirySet, Answer)],
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Option<Vec<u8>> {
+    let header = trees.header()?;
+    if answered.is_empty() {
+        return None;
+    }
+    let (mut writer, control) = envelope::start(header, outbound, numbers);
+    let mut groups = 0usize;
+    let mut remaining = answered;
+    while let Some((first, _)) = remaining.first() {
+        let group_index = first.group_index;
+        let in_group = remaining.iter().take_while(|(set, _)| set.group_index == group_index).count();
+        let (these, rest) = remaining.split_at(in_group);
+        remaining = rest;
+        let Some(group) = trees.report.groups.get(group_index) else { continue };
+        let group_control = numbers.next_group();
+        writer.segment(&envelope::reply_gs(group, outbound, group_control));
+        for (n, (set, answer)) in these.iter().enumerate() {
+            write_response(&set.inquiry, answer, &format!("{:04}", n + 1), outbound.at, &mut writer);
+        }
+        writer.segment(&crate::x12::OwnedSegment::simple("GE", &[these.len().to_string(), group_control.to_string()]));
+        groups += 1;
+    }
+    writer.segment(&crate::x12::OwnedSegment::simple("IEA", &[groups.to_string(), format!("{control:09}")]));
+    Some(writer.into_bytes())
+}
+
+/// Reads, answers and writes in one call: the 271 reply interchange for every 270 of `trees`.
+/// `outbound.at`'s day stands for 270s that name no date.
+pub fn answer_interchange(
+    trees: &InterchangeTrees,
+    roster: &dyn Roster,
+    policy: &Policy,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Result<Option<Vec<u8>>, MappingError> {
+    let today: NaiveDate = outbound.at.date();
+    let answered: Vec<(InquirySet, Answer)> = read_inquiries(trees)?
+        .into_iter()
+        .map(|set| {
+            let answer = answer(&set.inquiry, roster, policy, today);
+            (set, answer)
+        })
+        .collect();
+    Ok(write_interchange(trees, &answered, outbound, numbers))
+}
