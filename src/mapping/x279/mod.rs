@@ -109,3 +109,77 @@ pub fn answer_interchange(
         .collect();
     Ok(write_interchange(trees, &answered, outbound, numbers))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ack::Counter;
+    use crate::domain::MemberRecord;
+    use crate::grammar::GuideSet;
+    use crate::mapping::tree::read_trees;
+    use crate::policy::LineOfBusiness;
+    use crate::validation::{Ack, InterchangeReport, Observer, validate_stream};
+
+    const TWO_SUBSCRIBERS: &str = "ISA*00*          *00*          *ZZ*CLINIC         *ZZ*UMGATE         *260301*0800*^*00501*000000043*0*P*:~\
+GS*HS*CLINIC*UMGATE*20260301*0800*43*X*005010X279A1~\
+ST*270*0001*005010X279A1~\
+BHT*0022*13*REF-43*20260301*0800~\
+HL*1**20*1~\
+NM1*PR*2*UMGATE UM*****PI*UMGATE~\
+HL*2*1*21*1~\
+NM1*1P*2*SAMPLE CLINIC*****XX*1234567893~\
+HL*3*2*22*0~\
+NM1*IL*1*PERSON*FAKE****MI*K1~\
+DMG*D8*19700101~\
+EQ*30~\
+HL*4*2*22*0~\
+NM1*IL*1*NOBODY*FAKE****MI*K2~\
+DMG*D8*19700101~\
+EQ*30~\
+SE*15*0001~\
+GE*1*43~\
+IEA*1*000000043~";
+
+    struct Reports(Vec<InterchangeReport>);
+    impl Observer for Reports {
+        fn interchange_end(&mut self, report: InterchangeReport) {
+            self.0.push(report);
+        }
+    }
+
+    #[test]
+    fn one_call_answers_every_subscriber_and_the_reply_validates() {
+        let policy = Policy::load(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/umgate.toml")).unwrap();
+        let born = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let member = MemberRecord {
+            member_id: "K1".into(),
+            first_name: "FAKE".into(),
+            last_name: "PERSON".into(),
+            birth_date: born,
+            gender: None,
+            plan: "healthspring-ma".into(),
+            line_of_business: LineOfBusiness::Medicare,
+            coverage_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            coverage_end: None,
+        };
+        let roster = BTreeMap::from([("K1".to_owned(), member)]);
+        let guides = GuideSet::builtin().unwrap();
+        let trees = read_trees(TWO_SUBSCRIBERS.as_bytes(), "t", guides).unwrap();
+        let at = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(8, 0, 0).unwrap();
+        let outbound = Outbound { at, line_break: Vec::new() };
+        let reply =
+            answer_interchange(&trees[0], &roster, &policy, &outbound, &mut Counter::starting_at(5)).unwrap().unwrap();
+        let text = String::from_utf8(reply.clone()).unwrap();
+        // No DTP*291: answered for the day of processing.
+        assert!(text.contains("EB*1*IND*30*HN*") && text.contains("DTP*291*D8*20260302~"), "{text}");
+        assert!(text.contains("NM1*IL*1*NOBODY*FAKE****MI*K2~AAA*Y**75*C~"), "{text}");
+        assert!(text.contains("HL*4*2*22*0~"), "{text}");
+        let mut reports = Reports(Vec::new());
+        validate_stream(reply.as_slice(), "reply", guides, &mut reports).unwrap();
+        let set = &reports.0[0].groups[0].sets[0];
+        assert_eq!((set.transaction.as_str(), set.ack, set.errors.len()), ("response", Ack::Accepted, 0));
+    }
+}
