@@ -3,7 +3,9 @@
 //! X12 and the X12 code never decides anything about a case.
 //!
 //! * [`tree`]: validated sets as owned trees of the guide's loops, with typed-view helpers.
+//! * [`x217`]: 278 requests to `CaseRequest`, 278 responses from cases and rejections.
 
 pub mod tree;
+pub mod x217;
 
 pub use tree::{InterchangeTrees, LoopNode, SetTree, TreeCollector, TreeSegment, read_trees};
