@@ -8,11 +8,14 @@ use crate::mapping::tree::InterchangeTrees;
 use crate::x12::envelope::{gs_id, reply_isa};
 use crate::x12::{Delimiters, OwnedSegment, Writer};
 
+/// Writes one answer set (ST to SE) given its ST02.
+pub type WriteSet<'a> = Box<dyn Fn(&str) -> Vec<OwnedSegment> + 'a>;
+
 /// One answer set to write: the inbound group it answers and its segments (ST to SE) given its
 /// ST02.
 pub struct ReplySet<'a> {
     pub group_index: usize,
-    pub write: Box<dyn Fn(&str) -> Vec<OwnedSegment> + 'a>,
+    pub write: WriteSet<'a>,
 }
 
 impl std::fmt::Debug for ReplySet<'_> {
