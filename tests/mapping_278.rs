@@ -370,3 +370,38 @@ fn mapping_reads_every_business_value_of_a_request() {
     assert_eq!((line.service_from, line.service_to), (day(2026, 3, 12), None));
     assert_eq!(line.quantity.map(|q| q.value), Some(1));
 }
+
+#[tokio::test]
+async fn inquiries_are_answered_from_the_cases() {
+    use umgate::mapping::x215::{answer_inquiry, is_inquiry, read_inquiry, write_inquiry_response_interchange};
+    let service = service().await;
+    let request = std::fs::read(common::samples_dir().join("x12/278-request-oncology-folfox-colon.x12")).unwrap();
+    let (_, cases) = respond(&service, &request).await;
+    assert_eq!(cases[0].authorization_number.as_deref(), Some("A000000001"));
+    let guides = GuideSet::builtin().unwrap();
+    let mut failures = Vec::new();
+    for (file, expected) in [
+        ("278-inquiry-by-certification-number.x12", "HCR A1 A1 A1 A1"),
+        ("278-inquiry-by-member-and-dates.x12", "HCR A1 A1 A1 A1"),
+        ("278-inquiry-unknown-certification.x12", "AAA 2000E AA"),
+    ] {
+        let bytes = std::fs::read(common::samples_dir().join("x12").join(file)).unwrap();
+        let trees = read_trees(bytes.as_slice(), file, guides).unwrap();
+        let mut answers = Vec::new();
+        for set in trees[0].answerable().filter(|set| is_inquiry(set)) {
+            answers.push((set, answer_inquiry(&read_inquiry(set), &service).await.unwrap()));
+        }
+        assert_eq!(answers.len(), 1, "{file}");
+        let response =
+            write_inquiry_response_interchange(&trees[0], &answers, &outbound(), &mut Counter::starting_at(500))
+                .unwrap();
+        let name = file.replace("278-inquiry-", "278-inquiry-response-");
+        if let Some(ours) = check_all(&name, &response, &mut failures) {
+            let got = outcome_of(&ours);
+            if got != expected {
+                failures.push(format!("{file}: expected {expected}, got {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
