@@ -383,3 +383,96 @@ fn attachments(level: &LoopNode) -> Vec<Attachment> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::grammar::GuideSet;
+    use crate::mapping::tree::read_trees;
+
+    /// A request around `event` (2000E content after HL) and `lines` (2000F contents after HL).
+    fn request(subscriber_dmg: &str, event: &[&str], lines: &[&[&str]]) -> SetTree {
+        let mut segments = vec![
+            "ST*278*0001*005010X217".to_owned(),
+            "BHT*0007*13*R1*20260304*0900".into(),
+            "HL*1**20*1".into(),
+            "NM1*X3*2*UMO*****PI*U1".into(),
+            "HL*2*1*21*1".into(),
+            "NM1*1P*2*CLINIC*****XX*1234567893".into(),
+            "HL*3*2*22*1".into(),
+            "NM1*IL*1*DOE*JANE****MI*M1".into(),
+        ];
+        if !subscriber_dmg.is_empty() {
+            segments.push(subscriber_dmg.into());
+        }
+        segments.push(format!("HL*4*3*EV*{}", if lines.is_empty() { 0 } else { 1 }));
+        segments.extend(event.iter().map(|s| s.to_string()));
+        for (n, line) in lines.iter().enumerate() {
+            segments.push(format!("HL*{}*4*SS*0", n + 5));
+            segments.extend(line.iter().map(|s| s.to_string()));
+        }
+        segments.push(format!("SE*{}*0001", segments.len() + 1));
+        let text = format!(
+            "ISA*00*          *00*          *ZZ*S              *ZZ*R              *260304*0900*^*00501*000000001*0*P*:~\
+             GS*HI*S*R*20260304*0900*1*X*005010X217~{}~GE*1*1~IEA*1*000000001~",
+            segments.join("~")
+        );
+        let mut interchanges = read_trees(text.as_bytes(), "t", GuideSet::builtin().unwrap()).unwrap();
+        let set = interchanges.remove(0).sets.into_iter().next();
+        set.unwrap_or_else(|| panic!("rejected: {text}"))
+    }
+
+    #[test]
+    fn quantities_are_whole_positive_numbers() {
+        assert_eq!(whole("4"), Ok(4));
+        assert_eq!(whole("4.0"), Ok(4));
+        assert_eq!(whole("2.5"), Err(ProblemKind::InvalidQuantity));
+        assert_eq!(whole("0"), Err(ProblemKind::InvalidQuantity));
+    }
+
+    #[test]
+    fn a_line_takes_its_own_dates_and_visits_else_the_events() {
+        let tree = request(
+            "DMG*D8*19700101*F",
+            &["UM*HS*4*1*11:B**U", "DTP*AAH*RD8*20260310-20260410", "HI*ABF:M545*ABK:M5416"],
+            &[&["SV1*ZZ:MSMPT**UN*3", "HSD*VS*12"], &["DTP*472*D8*20260320", "SV1*HC:97110**UN*2"]],
+        );
+        let request = read_request(&tree).unwrap();
+        assert_eq!(request.category, RequestCategory::Extension);
+        assert_eq!(request.urgency, Urgency::Urgent);
+        assert_eq!(request.diagnoses, ["M5416", "M545"], "principal first");
+        let first = &request.lines[0];
+        assert_eq!(first.quantity, Some(Quantity { kind: QuantityKind::Visits, value: 12 }));
+        assert_eq!((first.service_from, first.service_to), (parse_date("20260310").unwrap(), parse_date("20260410")));
+        let second = &request.lines[1];
+        assert_eq!(second.quantity, Some(Quantity { kind: QuantityKind::Units, value: 2 }));
+        assert_eq!((second.service_from, second.service_to), (parse_date("20260320").unwrap(), None));
+        assert_eq!(second.place_of_service.as_deref(), Some("11"));
+    }
+
+    #[test]
+    fn missing_business_values_are_reported_at_their_loops() {
+        let tree = request("", &["UM*HS*I*1*11:B"], &[&["SV1*HC:20610**UN*1.5"], &["DTP*472*D8*20260320"]]);
+        let error = read_request(&tree).unwrap_err();
+        let found: Vec<(Location, ProblemKind)> = error.problems.iter().map(|p| (p.location, p.kind)).collect();
+        assert_eq!(
+            found,
+            [
+                (Location::Subscriber, ProblemKind::MissingBirthDate),
+                (Location::ServiceLine(0), ProblemKind::InvalidQuantity),
+                (Location::ServiceLine(1), ProblemKind::MissingProcedureCode),
+            ]
+        );
+        // No protected health information in the message.
+        assert!(!error.to_string().contains("M1"), "{error}");
+    }
+
+    #[test]
+    fn a_request_without_lines_cannot_become_a_case() {
+        let tree = request("DMG*D8*19700101*F", &["UM*SC*I*3*11:B", "DTP*AAH*D8*20260310"], &[]);
+        let error = read_request(&tree).unwrap_err();
+        assert_eq!(error.problems[0].kind, ProblemKind::NoServiceLines);
+        assert_eq!(error.problems[0].kind.reject_reason(), "15");
+    }
+}

@@ -334,3 +334,47 @@ fn write_line(
         out.echo_all(provider.segments.iter());
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    fn text(segment: &OwnedSegment) -> String {
+        let mut out = Vec::new();
+        segment.write(&Delimiters::OUTBOUND, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn one_day_is_a_date_and_several_a_period() {
+        assert_eq!(text(&dtp("472", day(3), None)), "DTP*472*D8*20260303");
+        assert_eq!(text(&dtp("472", day(3), Some(day(3)))), "DTP*472*D8*20260303");
+        assert_eq!(text(&dtp("AAH", day(3), Some(day(9)))), "DTP*AAH*RD8*20260303-20260309");
+    }
+
+    #[test]
+    fn dates_come_out_in_the_guides_order() {
+        let mut dtps = vec![dtp("102", day(4), None), dtp("AAH", day(3), None), dtp("435", day(5), None)];
+        in_guide_order(&mut dtps, &["439", "AAH", "435", "102"]);
+        let order: Vec<String> = dtps.iter().map(|d| d.elements[0][0][0].clone()).collect();
+        assert_eq!(order, ["AAH", "435", "102"]);
+    }
+
+    #[test]
+    fn approved_quantities_are_visits_or_units() {
+        assert_eq!(text(&hsd(Quantity { kind: QuantityKind::Visits, value: 12 })), "HSD*VS*12");
+        assert_eq!(text(&hsd(Quantity { kind: QuantityKind::Fractions, value: 28 })), "HSD*FL*28");
+    }
+
+    #[test]
+    fn echoed_values_never_carry_our_delimiters() {
+        let received =
+            TreeSegment { segment: OwnedSegment::simple("NM1", &["IL", "1", "O*BRIEN~X"]), position: 1, placed: true };
+        assert_eq!(text(&echo(&received)), "NM1*IL*1*O BRIEN X");
+    }
+}
