@@ -331,12 +331,14 @@ async fn a_pended_case_decided_later_gets_a_notification_response() {
     let (_, cases) = respond(&service, &bytes).await;
     let pended = &cases[0];
     assert_eq!(pended.hcr01(), Some("A4"));
+    // The reviewer approves the next morning; the notification is written then.
+    service.clock().advance(chrono::Duration::hours(20));
     let decided = service.decide(&pended.id, "reviewer-1", None, ReviewDecision::Approve).await.unwrap();
+    let later = Outbound { at: now() + chrono::Duration::hours(20), line_break: b"\n".to_vec() };
     let guides = GuideSet::builtin().unwrap();
     let trees = read_trees(bytes.as_slice(), "input", guides).unwrap();
     let set = trees[0].answerable().next().unwrap();
-    let notification =
-        write_notification(&trees[0], set, &decided, &outbound(), &mut Counter::starting_at(900)).unwrap();
+    let notification = write_notification(&trees[0], set, &decided, &later, &mut Counter::starting_at(900)).unwrap();
     let mut failures = Vec::new();
     let ours = check_all("278-notification-msk-injection-medicare-approved.x12", &notification, &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -345,6 +347,7 @@ async fn a_pended_case_decided_later_gets_a_notification_response() {
     let number = decided.authorization_number.clone().unwrap();
     assert!(text.contains(&format!("HCR*A1*{number}~")), "{text}");
     assert!(text.contains("TRN*2*TRC-REQMSK204*9CLEARHOUS~"), "{text}");
+    assert!(text.contains("DTP*102*D8*20260305~"), "decided the next day: {text}");
 }
 
 #[test]

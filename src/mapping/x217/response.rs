@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::error::{Location, MappingError};
 use super::request::RequestLoops;
 use crate::domain::rules::IntakeRejection;
-use crate::domain::{Case, LineStatus, Quantity, QuantityKind, ServiceLine};
+use crate::domain::{Case, CaseStatus, LineStatus, Quantity, QuantityKind, ServiceLine};
 use crate::mapping::tree::{LoopNode, SetTree, TreeSegment};
 use crate::x12::tree::sanitize;
 use crate::x12::{Delimiters, OwnedSegment};
@@ -273,6 +273,12 @@ fn write_event(out: &mut SetWriter, event: &LoopNode, case: Option<&Case>, aaa: 
             .iter()
             .filter(|s| matches!(s.id(), "HI" | "HSD" | "CRC" | "CL1" | "CR1" | "CR2" | "CR5" | "CR6")),
     );
+    // A denial says why (MSG01: free text, at most 264 characters).
+    let rationale =
+        case.filter(|c| c.status == CaseStatus::Denied).and_then(|c| c.determination.as_ref()?.rationale.as_deref());
+    if let Some(rationale) = rationale.map(clean).filter(|r| !r.is_empty()) {
+        out.push(OwnedSegment::simple("MSG", &[rationale.chars().take(264).collect::<String>()]));
+    }
     for provider in event.children.iter().filter(|l| matches!(l.id.as_str(), "2010EA" | "2010EB" | "2010EC")) {
         out.echo_all(provider.segments.iter());
     }
