@@ -3,8 +3,14 @@
 //! X12 and the X12 code never decides anything about a case.
 //!
 //! * [`tree`]: validated sets as owned trees of the guide's loops, with typed-view helpers.
+//! * [`reply`]: the envelope of answer interchanges (278 responses, 271s), back to the sender.
+//! * [`x217`]: 278 requests to `CaseRequest`, 278 responses from cases and rejections.
+//! * [`x215`]: 278 inquiries answered from the cases (`CaseLookup`).
 
+pub mod reply;
 pub mod tree;
+pub mod x215;
+pub mod x217;
 
 pub use tree::{InterchangeTrees, LoopNode, SetTree, TreeCollector, TreeSegment, read_trees};
 pub mod x279;
