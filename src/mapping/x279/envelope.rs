@@ -4,7 +4,7 @@
 
 use crate::ack::{ControlNumbers, Outbound};
 use crate::validation::GroupReport;
-use crate::x12::isa::ID_QUALIFIERS;
+use crate::x12::envelope::{self, gs_id};
 use crate::x12::tree::sanitize;
 use crate::x12::{Delimiters, IsaHeader, OwnedSegment, Writer};
 
@@ -14,44 +14,18 @@ use crate::x12::{Delimiters, IsaHeader, OwnedSegment, Writer};
 /// envelopes as `:`; the receiver reads it from ISA16 as always.
 pub const DELIMITERS: Delimiters = Delimiters { element: b'*', repetition: Some(b'^'), component: b'>', segment: b'~' };
 
-/// The ISA of a reply to `header`: IDs swapped, qualifiers we would not accept ourselves
-/// replaced by ZZ, the test indicator kept. (Same rules as the 999's reply envelope.)
+/// The ISA of a reply to `header` (the shared reply envelope's, see `x12::envelope`), with
+/// ISA16 set to our component separator.
 pub(super) fn reply_isa(header: &IsaHeader, outbound: &Outbound, control: u32) -> Vec<u8> {
-    let d = DELIMITERS;
-    let field = |n: usize, width: usize, default: &str| {
-        let value = sanitize(header.field(n), &d).trim().to_owned();
-        let value = if value.is_empty() || value.len() > width { default.to_owned() } else { value };
-        format!("{value:<width$}")
-    };
-    let qualifier = |n: usize| {
-        let value = field(n, 2, "ZZ");
-        if ID_QUALIFIERS.contains(&value.as_str()) { value } else { "ZZ".to_owned() }
-    };
-    let test_indicator = if header.field(15) == "T" { "T" } else { "P" };
-    let fields = [
-        "00".to_owned(),
-        " ".repeat(10),
-        "00".to_owned(),
-        " ".repeat(10),
-        qualifier(7),
-        field(8, 15, "UMGATE"),
-        qualifier(5),
-        field(6, 15, "UNKNOWN"),
-        outbound.at.format("%y%m%d").to_string(),
-        outbound.at.format("%H%M").to_string(),
-        (d.repetition.unwrap_or(b'^') as char).to_string(),
-        "00501".to_owned(),
-        format!("{control:09}"),
-        "0".to_owned(),
-        test_indicator.to_owned(),
-        (d.component as char).to_string(),
-    ];
-    let mut out = b"ISA".to_vec();
-    for value in fields {
-        out.push(d.element);
-        out.extend_from_slice(value.as_bytes());
+    let mut isa = envelope::reply_isa(Some(header), &outbound.at, control);
+    // ISA16 is the last byte of the segment (the terminator is not included). An inbound ID
+    // holding our component separator loses it, as sanitizing does with the other delimiters.
+    isa.pop();
+    for byte in isa.iter_mut().skip(4).filter(|b| **b == DELIMITERS.component) {
+        *byte = b' ';
     }
-    out
+    isa.push(DELIMITERS.component);
+    isa
 }
 
 /// GS of the reply group answering `group`: functional identifier HB, application sender and
@@ -61,8 +35,8 @@ pub(super) fn reply_gs(group: &GroupReport, outbound: &Outbound, control: u32) -
         "GS",
         &[
             "HB".to_owned(),
-            gs_id(&group.gs03, "UMGATE"),
-            gs_id(&group.gs02, "UNKNOWN"),
+            gs_id(&sanitize(&group.gs03, &DELIMITERS), "UMGATE"),
+            gs_id(&sanitize(&group.gs02, &DELIMITERS), "UNKNOWN"),
             outbound.at.format("%Y%m%d").to_string(),
             outbound.at.format("%H%M").to_string(),
             control.to_string(),
@@ -80,12 +54,6 @@ pub(super) fn start(header: &IsaHeader, outbound: &Outbound, numbers: &mut dyn C
     (writer, control)
 }
 
-fn gs_id(value: &str, default: &str) -> String {
-    let value: String = sanitize(value, &DELIMITERS).trim().chars().take(15).collect();
-    let value = value.trim_end().to_owned();
-    if value.len() < 2 { default.to_owned() } else { value }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -95,7 +63,7 @@ mod tests {
     #[test]
     fn the_reply_is_addressed_back_and_passes_our_header_check() {
         let inbound = parse_isa(
-            b"ISA*00*          *00*          *ZZ*CLINIC         *30*UMGATE         *260301*0800*^*00501*000000042*0*T*:~",
+            b"ISA*00*          *00*          *ZZ*CLI>NIC        *30*UMGATE         *260301*0800*^*00501*000000042*0*T*:~",
         )
         .unwrap();
         let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(9, 5, 0).unwrap();
@@ -106,7 +74,7 @@ mod tests {
         assert_eq!((reply.field(5), reply.field(6)), ("30", "UMGATE         "));
         assert_eq!(
             (reply.field(7), reply.field(8), reply.field(13), reply.field(15)),
-            ("ZZ", "CLINIC         ", "000000007", "T")
+            ("ZZ", "CLI NIC        ", "000000007", "T")
         );
         assert_eq!(reply.delimiters, DELIMITERS);
     }
