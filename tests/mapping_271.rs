@@ -141,6 +141,24 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ),
     ("corpus__lfh_x12__dependent-health-benefit-check.1.271", &["AAA*Y**77*C"]),
     ("corpus__kartik_x12tools__270_batch_multi.1.271", &["AAA*Y**75*C", "NM1*IL*1*DOE*PATIENT****MI*000123450"]),
+    (
+        "corpus__lfh_x12__subscriber-health-benefit-check.1.271",
+        &[
+            "EB*1*IND*30*HN*Aetna Medicare",
+            "MSG*Prior Authorization required for: MSK interventional pain.",
+            "EB*1**BK********Y",
+        ],
+    ),
+];
+
+/// What each 271 must not say.
+const NOT_EXPECTED: &[(&str, &[&str])] = &[
+    ("270-plan-without-programs.1.271", &["MSG*Prior Authorization required", "********Y"]),
+    ("270-inactive-on-date.1.271", &["EB*1", "MSG*"]),
+    ("270-unknown-member.1.271", &["EB*", "DMG*"]),
+    ("270-active-pa-required.1.271", &["AAA*", "EB*6"]),
+    // The subscriber is not the patient: benefits only at the dependent level (2110D).
+    ("270-dependent.1.271", &["HL*3*2*22*0"]),
 ];
 
 /// Every 270 input: the samples, then the corpus's 270 directory (each with the golden stem).
@@ -262,6 +280,14 @@ async fn every_271_matches_its_golden_file_validates_and_says_what_the_scenario_
         for needle in *needles {
             if !text.contains(needle) {
                 failures.push(format!("{name}: does not contain {needle:?}"));
+            }
+        }
+    }
+    for (name, needles) in NOT_EXPECTED {
+        let text = replies.iter().find(|(n, _)| n == name).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+        for needle in *needles {
+            if text.as_deref().is_none_or(|t| t.contains(needle)) {
+                failures.push(format!("{name}: missing, or contains {needle:?}"));
             }
         }
     }
