@@ -14,6 +14,9 @@
 //!   ("Prior Authorization required for: … No Prior Authorization required for: …") in MSG,
 //!   which the guide allows as free-form text about the benefit it follows.
 //! * Inactive coverage on the day asked is `EB*6*IND*30*…` with the plan; no program answers.
+//!   SPEC section 8 calls a member not covered on the date a business reject; in a 271 the guide
+//!   says that with EB01 6 (Inactive): the 2100C AAA reasons are about the request (ID, name,
+//!   date of birth, dates), and none of them means "found, not covered on that day".
 //!
 //! The guide's rule that a 271 to a generic (EQ 30) inquiry lists the plan's standard service
 //! types (1, 33, 35, 47, 86, 88, 98, AL, MH, UC) is for health plans answering for benefits;
