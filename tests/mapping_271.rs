@@ -89,6 +89,8 @@ fn roster_rows() -> Vec<MemberRecord> {
         row("FAKE1004", "TAYLOR", "PARENT", "1980-02-02", "M", "aetna-medicaid", Medicaid, "2024-07-01", None),
         row("FAKE1005", "MORGAN", "PARENT", "2012-09-09", "F", "aetna-medicaid", Medicaid, "2024-07-01", None),
         row("FAKE1006", "AVERY", "DUAL", "1945-03-03", "M", "aetna-better-health-il", Dual, "2025-06-01", None),
+        // A plan the sample policy does not have (e.g. left out of the configuration).
+        row("FAKE1007", "QUINN", "FORMER", "1977-06-06", "M", "retired-plan", Commercial, "2026-01-01", None),
         row("11122333301", "ROBERT", "SMITH", "1943-05-19", "M", "aetna-medicare", Medicare, "2006-01-01", None),
         row("000123450", "PATIENT", "DOE", "1990-01-01", "F", "aetna-better-health-il", Medicaid, "2026-01-01", None),
     ]
@@ -113,6 +115,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
     (
         "270-plan-without-programs.1.271",
         &["EB*1*IND*30*C1*Demo Plan Without Programs", "MSG*No Prior Authorization required for: ", "********N"],
+    ),
+    (
+        "270-plan-unknown-to-policy.1.271",
+        &["EB*1*IND*30*C1*retired-plan", "MSG*Prior Authorization requirements unknown for: ", "EB*1**78********U"],
     ),
     ("270-unknown-member.1.271", &["NM1*IL*1*NOBODY*CASEY****MI*FAKE9999", "AAA*Y**75*C"]),
     ("270-bad-birth-date.1.271", &["AAA*N**71*C"]),
@@ -155,6 +161,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
 const NOT_EXPECTED: &[(&str, &[&str])] = &[
     ("270-plan-without-programs.1.271", &["MSG*Prior Authorization required", "********Y"]),
     ("270-inactive-on-date.1.271", &["EB*1", "MSG*"]),
+    ("270-plan-unknown-to-policy.1.271", &["********Y", "********N", "MSG*No Prior"]),
     ("270-unknown-member.1.271", &["EB*", "DMG*"]),
     ("270-active-pa-required.1.271", &["AAA*", "EB*6"]),
     // The subscriber is not the patient: benefits only at the dependent level (2110D).
@@ -178,7 +185,7 @@ fn inputs() -> Vec<(String, PathBuf)> {
         inputs.push((format!("corpus__{stem}"), path));
     }
     inputs.sort();
-    assert!(inputs.iter().filter(|(n, _)| !n.starts_with("corpus__")).count() >= 7, "the 270 samples are missing");
+    assert!(inputs.iter().filter(|(n, _)| !n.starts_with("corpus__")).count() >= 9, "the 270 samples are missing");
     inputs
 }
 

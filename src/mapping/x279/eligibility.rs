@@ -94,7 +94,8 @@ pub struct Coverage {
     /// The plan's name from the policy (its key when the policy does not know the plan).
     pub plan_name: String,
     /// Every program of the catalogue, with whether the plan × line of business requires prior
-    /// authorization for it. Empty when the coverage is inactive.
+    /// authorization for it (unknown when the policy does not know the plan). Empty when the
+    /// coverage is inactive.
     pub programs: Vec<ProgramAnswer>,
 }
 
@@ -105,7 +106,16 @@ pub struct ProgramAnswer {
     /// Its name for people (`Radiation oncology`).
     pub name: String,
     pub kind: ProgramKind,
-    pub authorization_required: bool,
+    pub authorization: PriorAuthorization,
+}
+
+/// Whether a program needs prior authorization for the member's plan × line of business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriorAuthorization {
+    Required,
+    NotRequired,
+    /// The policy does not know the member's plan: nothing can be said either way.
+    Unknown,
 }
 
 /// Answers for one subscriber loop and the dependents under it (in the 270's order).
@@ -197,6 +207,7 @@ fn identified(
 pub fn coverage(member: &MemberRecord, on: NaiveDate, policy: &Policy) -> Coverage {
     let active = member.covered_on(on);
     let plan_name = policy.plan(&member.plan).map_or_else(|| member.plan.clone(), |plan| plan.name.clone());
+    let plan_known = policy.plan(&member.plan).is_some();
     let programs = if active {
         let required: Vec<&str> =
             policy.entries_for(&member.plan, member.line_of_business).map(|entry| entry.program_key()).collect();
@@ -206,7 +217,13 @@ pub fn coverage(member: &MemberRecord, on: NaiveDate, policy: &Policy) -> Covera
                 key: program.key.clone(),
                 name: program.name.clone(),
                 kind: program.kind,
-                authorization_required: required.contains(&program.key.as_str()),
+                authorization: if !plan_known {
+                    PriorAuthorization::Unknown
+                } else if required.contains(&program.key.as_str()) {
+                    PriorAuthorization::Required
+                } else {
+                    PriorAuthorization::NotRequired
+                },
             })
             .collect()
     } else {
@@ -215,18 +232,21 @@ pub fn coverage(member: &MemberRecord, on: NaiveDate, policy: &Policy) -> Covera
     Coverage { member: member.clone(), on, active, plan_name, programs }
 }
 
-/// The seeds' sentence: "Prior Authorization required for: A, B. No Prior Authorization
-/// required for: C." Either half is left out when it would name nothing.
-pub fn authorization_summary(programs: &[ProgramAnswer]) -> (Option<String>, Option<String>) {
-    let names = |required: bool| {
-        let names: Vec<&str> =
-            programs.iter().filter(|p| p.authorization_required == required).map(|p| p.name.as_str()).collect();
-        (!names.is_empty()).then(|| names.join(", "))
-    };
-    (
-        names(true).map(|n| format!("Prior Authorization required for: {n}.")),
-        names(false).map(|n| format!("No Prior Authorization required for: {n}.")),
-    )
+/// The seeds' sentences: "Prior Authorization required for: A, B." and "No Prior Authorization
+/// required for: C." (and, for a plan the policy does not know, "Prior Authorization requirements
+/// unknown for: …"). A sentence that would name nothing is left out.
+pub fn authorization_summary(programs: &[ProgramAnswer]) -> Vec<String> {
+    [
+        (PriorAuthorization::Required, "Prior Authorization required for"),
+        (PriorAuthorization::NotRequired, "No Prior Authorization required for"),
+        (PriorAuthorization::Unknown, "Prior Authorization requirements unknown for"),
+    ]
+    .into_iter()
+    .filter_map(|(which, lead)| {
+        let names: Vec<&str> = programs.iter().filter(|p| p.authorization == which).map(|p| p.name.as_str()).collect();
+        (!names.is_empty()).then(|| format!("{lead}: {}.", names.join(", ")))
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -303,16 +323,26 @@ mod tests {
         let found = coverage(&member("C1", "cigna-commercial", LineOfBusiness::Commercial), day(2026, 3, 1), &p);
         assert!(found.active);
         assert_eq!(found.plan_name, "Cigna Commercial");
-        let required: Vec<&str> =
-            found.programs.iter().filter(|x| x.authorization_required).map(|x| x.key.as_str()).collect();
+        let required: Vec<&str> = found
+            .programs
+            .iter()
+            .filter(|x| x.authorization == PriorAuthorization::Required)
+            .map(|x| x.key.as_str())
+            .collect();
         let expected: Vec<&str> =
             p.entries_for("cigna-commercial", LineOfBusiness::Commercial).map(|e| e.program_key()).collect();
         assert!(!required.is_empty());
         assert_eq!(required.len(), expected.len());
         assert_eq!(found.programs.len(), p.programs().count());
-        let (yes, no) = authorization_summary(&found.programs);
-        assert!(yes.unwrap().starts_with("Prior Authorization required for: "));
-        assert!(no.is_some() == (found.programs.len() > required.len()));
+        let summary = authorization_summary(&found.programs);
+        assert!(summary[0].starts_with("Prior Authorization required for: "));
+        assert_eq!(summary.len() == 2, found.programs.len() > required.len());
+
+        // A plan the policy does not know: no claim either way.
+        let unknown = coverage(&member("C1", "no-such-plan", LineOfBusiness::Commercial), day(2026, 3, 1), &p);
+        assert_eq!(unknown.plan_name, "no-such-plan");
+        assert!(unknown.programs.iter().all(|x| x.authorization == PriorAuthorization::Unknown));
+        assert_eq!(authorization_summary(&unknown.programs).len(), 1);
 
         let lapsed = coverage(&member("C1", "cigna-commercial", LineOfBusiness::Commercial), day(2027, 1, 1), &p);
         assert!(!lapsed.active && lapsed.programs.is_empty());

@@ -19,7 +19,8 @@ pub mod response;
 use chrono::NaiveDate;
 
 pub use eligibility::{
-    Answer, Coverage, PersonAnswer, ProgramAnswer, Reject, Roster, SubscriberAnswer, answer, load_roster, member_ids,
+    Answer, Coverage, PersonAnswer, PriorAuthorization, ProgramAnswer, Reject, Roster, SubscriberAnswer, answer,
+    load_roster, member_ids,
 };
 pub use inquiry::{Given, Inquiry, PersonInquiry, read_inquiry};
 pub use response::write_response;

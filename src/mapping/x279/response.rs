@@ -7,7 +7,8 @@
 //!   (Y: required per plan provisions, N: not required). An EB names what it is about by its
 //!   service type codes (EB03), so each program of the catalogue gets its own 2110C/2110D loop
 //!   `EB*1**<service types>********<Y|N>`: active coverage for those services, and whether they
-//!   need prior authorization. A system reading only structured data gets the answer there.
+//!   need prior authorization (`U`, unknown, when the policy does not know the member's plan).
+//!   A system reading only structured data gets the answer there.
 //! * Service type codes are coarser than our programs (no code says "medical oncology"), so
 //!   each program's EB carries one MSG with the program's name, and the first EB loop (the plan's
 //!   active coverage, `EB*1*IND*30*<insurance type>*<plan name>`) carries the seeds' sentence
@@ -24,7 +25,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::eligibility::{Answer, Coverage, PersonAnswer, Reject, SubscriberAnswer};
+use super::eligibility::{Answer, Coverage, PersonAnswer, PriorAuthorization, Reject, SubscriberAnswer};
 use super::inquiry::{Inquiry, PersonInquiry};
 use crate::policy::{LineOfBusiness, ProgramKind};
 use crate::x12::tree::sanitize;
@@ -182,14 +183,17 @@ fn write_benefits(writer: &mut Writer, coverage: &Coverage) {
     let insurance = insurance_type(coverage.member.line_of_business);
     writer.segment(&OwnedSegment::simple("EB", &[status, "IND", "30", insurance, &plan]));
     writer.segment(&OwnedSegment::simple("DTP", &["291", "D8", &coverage.on.format("%Y%m%d").to_string()]));
-    let (required, not_required) = super::eligibility::authorization_summary(&coverage.programs);
-    for text in required.iter().chain(&not_required) {
-        for part in split_message(&clean(text, &d, usize::MAX), MSG_MAX) {
+    for text in super::eligibility::authorization_summary(&coverage.programs) {
+        for part in split_message(&clean(&text, &d, usize::MAX), MSG_MAX) {
             writer.segment(&OwnedSegment::simple("MSG", &[part]));
         }
     }
     for program in &coverage.programs {
-        let indicator = if program.authorization_required { "Y" } else { "N" };
+        let indicator = match program.authorization {
+            PriorAuthorization::Required => "Y",
+            PriorAuthorization::NotRequired => "N",
+            PriorAuthorization::Unknown => "U",
+        };
         let service_types: Vec<Vec<String>> =
             service_types(program.kind).iter().map(|c| vec![(*c).to_owned()]).collect();
         let mut eb = OwnedSegment::simple("EB", &["1", "", "", "", "", "", "", "", "", "", indicator]);
