@@ -500,3 +500,31 @@ async fn streaming_trees_and_replies_give_the_same_bytes_as_the_batch_writer() {
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Synthetic requests (`umgate gen 278`, the benchmark input) all map to case requests, and
+/// their answers validate.
+#[tokio::test]
+async fn synthetic_requests_map_and_their_answers_validate() {
+    use umgate::synth::{GenOptions, TransactionKind, generate};
+    let mut options = GenOptions::new(TransactionKind::Request278, 200);
+    options.per_group = 50;
+    let mut bytes = Vec::new();
+    generate(&options, &mut bytes).unwrap();
+    let guides = GuideSet::builtin().unwrap();
+    let interchanges = read_trees(bytes.as_slice(), "synthetic", guides).unwrap();
+    let mut mapped = 0;
+    for trees in &interchanges {
+        for set in trees.answerable().filter(|set| is_request(set)) {
+            read_request(set).unwrap_or_else(|error| panic!("set {}: {error}", set.st02));
+            mapped += 1;
+        }
+    }
+    assert_eq!(mapped, 200);
+    // Not on the roster: every answer is an AAA at 2010C, and every answer interchange validates.
+    let (responses, _) = respond(&service().await, &bytes).await;
+    assert_eq!(responses.len(), interchanges.len());
+    for (n, response) in responses.iter().enumerate() {
+        let ours = check_with_our_validator(&format!("synthetic-{n}"), response).unwrap();
+        assert_eq!(ours.iter().map(|t| t.sets.len()).sum::<usize>(), 50);
+    }
+}
