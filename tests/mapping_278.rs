@@ -408,3 +408,123 @@ async fn inquiries_are_answered_from_the_cases() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// One interchange of two groups (two sets, then one) made of sample requests.
+fn multi_group_interchange() -> Vec<u8> {
+    let body = |file: &str, st02: &str| {
+        let text = std::fs::read_to_string(common::samples_dir().join("x12").join(file)).unwrap();
+        let segments: Vec<&str> = text.split("~\n").collect();
+        let start = segments.iter().position(|s| s.starts_with("ST*")).unwrap();
+        let end = segments.iter().position(|s| s.starts_with("SE*")).unwrap();
+        let mut set: Vec<String> = segments[start..=end].iter().map(|s| s.to_string()).collect();
+        set[0] = set[0].replace("*0001*", &format!("*{st02}*"));
+        let last = set.len() - 1;
+        set[last] = set[last].replace("*0001", &format!("*{st02}"));
+        set.join("~\n")
+    };
+    let isa =
+        "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*UMGATE         *260304*0900*^*00501*000000777*0*P*:";
+    let text = [
+        isa.to_owned(),
+        "GS*HI*CLEARHOUSE01*UMGATE*20260304*0900*71*X*005010X217".into(),
+        body("278-request-oncology-folfox-colon.x12", "0001"),
+        body("278-request-unknown-member.x12", "0002"),
+        "GE*2*71".into(),
+        "GS*HI*CLINIC02*UMGATE*20260304*0900*72*X*005010X217".into(),
+        body("278-request-therapy-msmpt.x12", "0001"),
+        "GE*1*72".into(),
+        "IEA*2*000000777".into(),
+    ]
+    .join("~\n")
+        + "~\n";
+    text.into_bytes()
+}
+
+#[tokio::test]
+async fn streaming_trees_and_replies_give_the_same_bytes_as_the_batch_writer() {
+    use umgate::mapping::reply::ReplyStream;
+    use umgate::mapping::tree::{TreeEvent, TreeSegment, TreeStream};
+    use umgate::mapping::x217::{GUIDE_278, write_response};
+
+    let input = multi_group_interchange();
+    let (batch, _) = respond(&service().await, &input).await;
+    assert_eq!(batch.len(), 1);
+
+    // Events as the stream delivers them (kept here only because the test's service is async).
+    enum Event {
+        Start(umgate::x12::IsaHeader),
+        Group(TreeSegment),
+        Set(Box<SetTree>),
+        End,
+    }
+    let mut events = Vec::new();
+    let mut stream = TreeStream::new(|event: TreeEvent<'_>| {
+        events.push(match event {
+            TreeEvent::InterchangeStart(header) => Event::Start(header.clone()),
+            TreeEvent::GroupStart(gs) => Event::Group(gs.clone()),
+            TreeEvent::Set(set) => Event::Set(Box::new(set)),
+            TreeEvent::InterchangeEnd(_) => Event::End,
+        })
+    });
+    umgate::validation::validate_stream(input.as_slice(), "input", GuideSet::builtin().unwrap(), &mut stream).unwrap();
+    drop(stream);
+
+    let service = service().await;
+    let mut numbers = Counter::starting_at(1);
+    let mut replies = Vec::new();
+    let mut reply = None;
+    let mut gs = (String::new(), String::new());
+    for event in events {
+        match event {
+            Event::Start(header) => reply = Some(ReplyStream::new(Vec::new(), header, "HI", GUIDE_278, outbound())),
+            Event::Group(segment) => gs = (segment.element(2).to_owned(), segment.element(3).to_owned()),
+            Event::Set(set) if is_request(&set) => {
+                let outcome = decide(&service, &set).await;
+                let decision = outcome.decision();
+                let write = |st02: &str| write_response(&set, &decision, st02, now());
+                reply.as_mut().unwrap().set(set.group_index, &gs.0, &gs.1, write, &mut numbers).unwrap();
+            }
+            Event::Set(_) => {}
+            Event::End => replies.extend(reply.take().unwrap().finish().unwrap()),
+        }
+    }
+    assert_eq!(replies.len(), 1);
+    assert_eq!(String::from_utf8_lossy(&replies[0]), String::from_utf8_lossy(&batch[0]));
+    let text = String::from_utf8(replies[0].clone()).unwrap();
+    assert!(text.contains("GS*HI*UMGATE*CLINIC02*"), "the second group answers its own sender: {text}");
+    assert!(text.contains("GE*2*1~") && text.contains("GE*1*2~") && text.contains("IEA*2*000000001~"), "{text}");
+    let mut failures = Vec::new();
+    check_with_our_validator("multi-group", &replies[0]).unwrap_or_else(|error| {
+        failures.push(error);
+        Vec::new()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Synthetic requests (`umgate gen 278`, the benchmark input) all map to case requests, and
+/// their answers validate.
+#[tokio::test]
+async fn synthetic_requests_map_and_their_answers_validate() {
+    use umgate::synth::{GenOptions, TransactionKind, generate};
+    let mut options = GenOptions::new(TransactionKind::Request278, 200);
+    options.per_group = 50;
+    let mut bytes = Vec::new();
+    generate(&options, &mut bytes).unwrap();
+    let guides = GuideSet::builtin().unwrap();
+    let interchanges = read_trees(bytes.as_slice(), "synthetic", guides).unwrap();
+    let mut mapped = 0;
+    for trees in &interchanges {
+        for set in trees.answerable().filter(|set| is_request(set)) {
+            read_request(set).unwrap_or_else(|error| panic!("set {}: {error}", set.st02));
+            mapped += 1;
+        }
+    }
+    assert_eq!(mapped, 200);
+    // Not on the roster: every answer is an AAA at 2010C, and every answer interchange validates.
+    let (responses, _) = respond(&service().await, &bytes).await;
+    assert_eq!(responses.len(), interchanges.len());
+    for (n, response) in responses.iter().enumerate() {
+        let ours = check_with_our_validator(&format!("synthetic-{n}"), response).unwrap();
+        assert_eq!(ours.iter().map(|t| t.sets.len()).sum::<usize>(), 50);
+    }
+}

@@ -190,11 +190,9 @@ impl InterchangeTrees {
     }
 }
 
-/// An `Observer` that builds a `SetTree` per accepted set and hands each interchange, with its
-/// report, to `sink` as soon as the interchange ends.
-pub struct TreeCollector<F: FnMut(InterchangeTrees)> {
-    sink: F,
-    sets: Vec<SetTree>,
+/// Builds the trees of one interchange's sets as the validator places their segments.
+#[derive(Debug)]
+struct SetBuilder {
     group_index: Option<usize>,
     set_index: usize,
     delimiters: Delimiters,
@@ -202,38 +200,12 @@ pub struct TreeCollector<F: FnMut(InterchangeTrees)> {
     stack: Vec<(u64, LoopNode)>,
 }
 
-impl<F: FnMut(InterchangeTrees)> std::fmt::Debug for TreeCollector<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TreeCollector").field("sets", &self.sets.len()).finish()
-    }
-}
-
-impl<F: FnMut(InterchangeTrees)> TreeCollector<F> {
-    pub fn new(sink: F) -> Self {
-        TreeCollector {
-            sink,
-            sets: Vec::new(),
-            group_index: None,
-            set_index: 0,
-            delimiters: Delimiters::OUTBOUND,
-            stack: Vec::new(),
-        }
+impl SetBuilder {
+    fn new() -> Self {
+        SetBuilder { group_index: None, set_index: 0, delimiters: Delimiters::OUTBOUND, stack: Vec::new() }
     }
 
-    fn close_loops_to(&mut self, depth: usize) {
-        while self.stack.len() > depth.max(1) {
-            if let Some((_, node)) = self.stack.pop() {
-                if let Some((_, parent)) = self.stack.last_mut() {
-                    parent.children.push(node);
-                }
-            }
-        }
-    }
-}
-
-impl<F: FnMut(InterchangeTrees)> Observer for TreeCollector<F> {
     fn interchange_start(&mut self, header: &IsaHeader) {
-        self.sets.clear();
         self.group_index = None;
         self.delimiters = header.delimiters;
     }
@@ -246,6 +218,16 @@ impl<F: FnMut(InterchangeTrees)> Observer for TreeCollector<F> {
             }
             b"ST" => self.stack = vec![(0, LoopNode::default())],
             _ => {}
+        }
+    }
+
+    fn close_loops_to(&mut self, depth: usize) {
+        while self.stack.len() > depth.max(1) {
+            if let Some((_, node)) = self.stack.pop() {
+                if let Some((_, parent)) = self.stack.last_mut() {
+                    parent.children.push(node);
+                }
+            }
         }
     }
 
@@ -273,17 +255,18 @@ impl<F: FnMut(InterchangeTrees)> Observer for TreeCollector<F> {
         }
     }
 
-    fn set_end(&mut self, report: &SetReport) {
+    /// The finished tree, unless the set was rejected.
+    fn set_end(&mut self, report: &SetReport) -> Option<SetTree> {
         self.close_loops_to(1);
         let root = self.stack.pop().map(|(_, node)| node).unwrap_or_default();
         self.stack.clear();
         let set_index = self.set_index;
         self.set_index += 1;
-        let Some(group_index) = self.group_index else { return };
+        let group_index = self.group_index?;
         if report.ack == Ack::Rejected || root.segments.is_empty() {
-            return;
+            return None;
         }
-        self.sets.push(SetTree {
+        Some(SetTree {
             group_index,
             set_index,
             st01: report.st01.clone(),
@@ -293,13 +276,114 @@ impl<F: FnMut(InterchangeTrees)> Observer for TreeCollector<F> {
             ack: report.ack,
             root,
             delimiters: self.delimiters,
-        });
+        })
+    }
+}
+
+/// An `Observer` that builds a `SetTree` per accepted set and hands each interchange, with its
+/// report, to `sink` as soon as the interchange ends.
+pub struct TreeCollector<F: FnMut(InterchangeTrees)> {
+    sink: F,
+    sets: Vec<SetTree>,
+    builder: SetBuilder,
+}
+
+impl<F: FnMut(InterchangeTrees)> std::fmt::Debug for TreeCollector<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeCollector").field("sets", &self.sets.len()).finish()
+    }
+}
+
+impl<F: FnMut(InterchangeTrees)> TreeCollector<F> {
+    pub fn new(sink: F) -> Self {
+        TreeCollector { sink, sets: Vec::new(), builder: SetBuilder::new() }
+    }
+}
+
+impl<F: FnMut(InterchangeTrees)> Observer for TreeCollector<F> {
+    fn interchange_start(&mut self, header: &IsaHeader) {
+        self.sets.clear();
+        self.builder.interchange_start(header);
+    }
+
+    fn envelope_segment(&mut self, segment: &Segment<'_>) {
+        self.builder.envelope_segment(segment);
+    }
+
+    fn set_segment(&mut self, validator: &SetValidator<'_>, segment: &Segment<'_>, placement: Placement) {
+        self.builder.set_segment(validator, segment, placement);
+    }
+
+    fn set_end(&mut self, report: &SetReport) {
+        if let Some(tree) = self.builder.set_end(report) {
+            self.sets.push(tree);
+        }
     }
 
     fn interchange_end(&mut self, report: InterchangeReport) {
         let sets = std::mem::take(&mut self.sets);
-        self.group_index = None;
         (self.sink)(InterchangeTrees { report, sets });
+    }
+}
+
+/// What `TreeStream` reports, in file order.
+#[derive(Debug)]
+pub enum TreeEvent<'a> {
+    /// An interchange begins (its header as received).
+    InterchangeStart(&'a IsaHeader),
+    /// A functional group begins: its GS as received (GS02/GS03 address the reply).
+    GroupStart(&'a TreeSegment),
+    /// A set that was not rejected, as soon as its SE was read. Its group's own verdict (GE
+    /// counts) comes with `InterchangeEnd`.
+    Set(SetTree),
+    InterchangeEnd(InterchangeReport),
+}
+
+/// An `Observer` that hands over each set's tree as soon as the set ends and keeps none: memory
+/// stays flat however many sets one interchange holds (pair it with `reply::ReplyStream`).
+pub struct TreeStream<F: FnMut(TreeEvent<'_>)> {
+    sink: F,
+    builder: SetBuilder,
+}
+
+impl<F: FnMut(TreeEvent<'_>)> std::fmt::Debug for TreeStream<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeStream").finish()
+    }
+}
+
+impl<F: FnMut(TreeEvent<'_>)> TreeStream<F> {
+    pub fn new(sink: F) -> Self {
+        TreeStream { sink, builder: SetBuilder::new() }
+    }
+}
+
+impl<F: FnMut(TreeEvent<'_>)> Observer for TreeStream<F> {
+    fn interchange_start(&mut self, header: &IsaHeader) {
+        self.builder.interchange_start(header);
+        (self.sink)(TreeEvent::InterchangeStart(header));
+    }
+
+    fn envelope_segment(&mut self, segment: &Segment<'_>) {
+        self.builder.envelope_segment(segment);
+        if segment.id() == b"GS" {
+            let gs = OwnedSegment::parse(&segment.raw, &segment.delimiters);
+            (self.sink)(TreeEvent::GroupStart(&TreeSegment { segment: gs, position: 0, placed: true }));
+        }
+    }
+
+    fn set_segment(&mut self, validator: &SetValidator<'_>, segment: &Segment<'_>, placement: Placement) {
+        self.builder.set_segment(validator, segment, placement);
+    }
+
+    fn set_end(&mut self, report: &SetReport) {
+        if let Some(tree) = self.builder.set_end(report) {
+            (self.sink)(TreeEvent::Set(tree));
+        }
+    }
+
+    fn interchange_end(&mut self, report: InterchangeReport) {
+        (self.sink)(TreeEvent::InterchangeEnd(report));
     }
 }
 

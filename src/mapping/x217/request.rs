@@ -90,15 +90,29 @@ pub fn read_request(tree: &SetTree) -> Result<CaseRequest, MappingError> {
         }
     };
     let line_loops = loops.lines();
-    if line_loops.is_empty() {
-        problem(Location::Event, ProblemKind::NoServiceLines);
-    }
     let event_quantity = match event.segment("HSD").map(hsd_quantity).transpose() {
         Ok(quantity) => quantity.flatten(),
         Err(kind) => {
             problem(Location::Event, kind);
             None
         }
+    };
+    // An event-level request (an admission, a referral without procedures) is one line whose code
+    // is the UM03 service type: programs route by procedure codes, so it reaches the exemptions
+    // (inpatient, emergency) or "no program covers it" instead of being refused.
+    let event_line = match (line_loops.is_empty(), event_um.map(|um| um.element(3)).filter(|c| !c.is_empty())) {
+        (false, _) => None,
+        (true, None) => {
+            problem(Location::Event, ProblemKind::NoServiceLines);
+            None
+        }
+        (true, Some(service_type)) => match event_dates {
+            Some((service_from, service_to)) => Some((service_type.to_owned(), service_from, service_to)),
+            None => {
+                problem(Location::Event, ProblemKind::MissingDateOfService);
+                None
+            }
+        },
     };
     let mut lines = Vec::new();
     for (index, line) in line_loops.iter().enumerate() {
@@ -151,6 +165,22 @@ pub fn read_request(tree: &SetTree) -> Result<CaseRequest, MappingError> {
         });
     }
 
+    if let Some((service_code, service_from, service_to)) = event_line {
+        let facility = |qualifier: &str| {
+            event_um
+                .filter(|um| um.component(4, 2) == qualifier && !um.component(4, 1).is_empty())
+                .map(|um| um.component(4, 1).to_owned())
+        };
+        lines.push(RequestedLine {
+            service_code,
+            quantity: event_quantity,
+            service_from,
+            service_to,
+            place_of_service: facility("B"),
+            bill_type: facility("A"),
+            revenue_code: None,
+        });
+    }
     if !problems.is_empty() {
         return Err(MappingError { problems });
     }
@@ -469,10 +499,18 @@ mod tests {
     }
 
     #[test]
-    fn a_request_without_lines_cannot_become_a_case() {
-        let tree = request("DMG*D8*19700101*F", &["UM*SC*I*3*11:B", "DTP*AAH*D8*20260310"], &[]);
-        let error = read_request(&tree).unwrap_err();
-        assert_eq!(error.problems[0].kind, ProblemKind::NoServiceLines);
-        assert_eq!(error.problems[0].kind.reject_reason(), "15");
+    fn an_event_level_request_is_one_line_of_its_service_type() {
+        let tree = request("DMG*D8*19700101*F", &["UM*AR*I*48*11:A", "DTP*435*D8*20260310", "HSD*VS*2"], &[]);
+        let line = read_request(&tree).unwrap().lines.remove(0);
+        assert_eq!((line.service_code.as_str(), line.bill_type.as_deref()), ("48", Some("11")));
+        assert_eq!(line.quantity, Some(Quantity { kind: QuantityKind::Visits, value: 2 }));
+        // Without a service type or a date there is nothing to review.
+        let tree = request("DMG*D8*19700101*F", &["UM*SC*I**11:B"], &[]);
+        let kinds: Vec<ProblemKind> = read_request(&tree).unwrap_err().problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::NoServiceLines]);
+        let tree = request("DMG*D8*19700101*F", &["UM*SC*I*3*11:B"], &[]);
+        let kinds: Vec<ProblemKind> = read_request(&tree).unwrap_err().problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::MissingDateOfService]);
+        assert_eq!(ProblemKind::NoServiceLines.reject_reason(), "15");
     }
 }
