@@ -105,7 +105,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "NM1*IL*1*EXAMPLE*ALEX****MI*FAKE1001",
             "REF*18*cigna-commercial",
             "EB*1*IND*30*C1*Cigna Commercial",
-            "MSG*Prior Authorization required for: ",
+            "MSG*Prior Authorization required for ",
             "EB*1**78********Y",
             "EB*1**PT^AD^AF********Y",
             "EB*1**6********N",
@@ -114,11 +114,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("270-inactive-on-date.1.271", &["EB*6*IND*30*HN*", "DTP*357*D8*20251231", "DTP*291*D8*20260310"]),
     (
         "270-plan-without-programs.1.271",
-        &["EB*1*IND*30*C1*Demo Plan Without Programs", "MSG*No Prior Authorization required for: ", "********N"],
+        &["EB*1*IND*30*C1*Demo Plan Without Programs", "MSG*No Prior Authorization required for ", "********N"],
     ),
     (
         "270-plan-unknown-to-policy.1.271",
-        &["EB*1*IND*30*C1*retired-plan", "MSG*Prior Authorization requirements unknown for: ", "EB*1**78********U"],
+        &["EB*1*IND*30*C1*retired-plan", "MSG*Prior Authorization requirements unknown for ", "EB*1**78********U"],
     ),
     ("270-unknown-member.1.271", &["NM1*IL*1*NOBODY*CASEY****MI*FAKE9999", "AAA*Y**75*C"]),
     ("270-bad-birth-date.1.271", &["AAA*N**71*C"]),
@@ -151,7 +151,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "corpus__lfh_x12__subscriber-health-benefit-check.1.271",
         &[
             "EB*1*IND*30*HN*Aetna Medicare",
-            "MSG*Prior Authorization required for: MSK interventional pain.",
+            "MSG*Prior Authorization required for MSK interventional pain.",
             "EB*1**BK********Y",
         ],
     ),

@@ -5,14 +5,14 @@
 //! * [`inquiry`]: the 270 as an `Inquiry` (values as sent).
 //! * [`eligibility`]: the decision, free of X12 (`Roster`, `answer`, `Reject`, `Coverage`).
 //! * [`response`]: one 271 transaction set, with the why of its EB/EB11/MSG/AAA choices.
-//! * `envelope`: the reply ISA/GS.
+//!
+//! The reply envelope is the shared one of `mapping::reply` (GS01 `HB`).
 //!
 //! The pipeline's use: `read_inquiries(&trees)`, fetch `member_ids` from the repository with
 //! `load_roster` (async), then `write_interchange` with `answer` for each inquiry — or
 //! `answer_interchange` to do the last two in one call with a roster at hand.
 
 pub mod eligibility;
-mod envelope;
 pub mod inquiry;
 pub mod response;
 
@@ -26,11 +26,14 @@ pub use inquiry::{Given, Inquiry, PersonInquiry, read_inquiry};
 pub use response::write_response;
 
 use crate::ack::{ControlNumbers, Outbound};
+use crate::mapping::reply::{ReplySet, write_reply_interchange};
 use crate::mapping::tree::InterchangeTrees;
 use crate::policy::Policy;
 
 /// The implementation guide of the 270 and the 271 (ST03, GS08).
 pub const GUIDE: &str = "005010X279A1";
+/// GS01 of a group of 271s.
+pub const FUNCTIONAL_GROUP: &str = "HB";
 
 /// Why a set cannot be read as a 270. Never carries member data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -59,36 +62,24 @@ pub fn read_inquiries(trees: &InterchangeTrees) -> Result<Vec<InquirySet>, Mappi
 }
 
 /// The reply interchange with one 271 per answered 270, grouped as the 270s were (one HB group
-/// per inbound group). `None` when there is nothing to answer or no readable ISA.
+/// per inbound group), in the shared reply envelope (`mapping::reply`). `None` when there is
+/// nothing to answer or no readable ISA. For streaming, give `write_response` to
+/// `reply::ReplyStream::set` per set instead (functional group `HB`, guide [`GUIDE`]).
 pub fn write_interchange(
     trees: &InterchangeTrees,
     answered: &[(InquirySet, Answer)],
     outbound: &Outbound,
     numbers: &mut dyn ControlNumbers,
 ) -> Option<Vec<u8>> {
-    let header = trees.header()?;
-    if answered.is_empty() {
-        return None;
-    }
-    let (mut writer, control) = envelope::start(header, outbound, numbers);
-    let mut groups = 0usize;
-    let mut remaining = answered;
-    while let Some((first, _)) = remaining.first() {
-        let group_index = first.group_index;
-        let in_group = remaining.iter().take_while(|(set, _)| set.group_index == group_index).count();
-        let (these, rest) = remaining.split_at(in_group);
-        remaining = rest;
-        let Some(group) = trees.report.groups.get(group_index) else { continue };
-        let group_control = numbers.next_group();
-        writer.segment(&envelope::reply_gs(group, outbound, group_control));
-        for (n, (set, answer)) in these.iter().enumerate() {
-            write_response(&set.inquiry, answer, &format!("{:04}", n + 1), outbound.at, &mut writer);
-        }
-        writer.segment(&crate::x12::OwnedSegment::simple("GE", &[these.len().to_string(), group_control.to_string()]));
-        groups += 1;
-    }
-    writer.segment(&crate::x12::OwnedSegment::simple("IEA", &[groups.to_string(), format!("{control:09}")]));
-    Some(writer.into_bytes())
+    let at = outbound.at;
+    let sets: Vec<ReplySet<'_>> = answered
+        .iter()
+        .map(|(set, answer)| ReplySet {
+            group_index: set.group_index,
+            write: Box::new(move |st02: &str| write_response(&set.inquiry, answer, st02, at)),
+        })
+        .collect();
+    write_reply_interchange(trees, &sets, FUNCTIONAL_GROUP, GUIDE, outbound, numbers)
 }
 
 /// Reads, answers and writes in one call: the 271 reply interchange for every 270 of `trees`.

@@ -12,8 +12,9 @@
 //! * Service type codes are coarser than our programs (no code says "medical oncology"), so
 //!   each program's EB carries one MSG with the program's name, and the first EB loop (the plan's
 //!   active coverage, `EB*1*IND*30*<insurance type>*<plan name>`) carries the seeds' sentence
-//!   ("Prior Authorization required for: … No Prior Authorization required for: …") in MSG,
-//!   which the guide allows as free-form text about the benefit it follows.
+//!   ("Prior Authorization required for … No Prior Authorization required for …", without the
+//!   colon, our component separator) in MSG, which the guide allows as free-form text about the
+//!   benefit it follows.
 //! * Inactive coverage on the day asked is `EB*6*IND*30*…` with the plan; no program answers.
 //!   SPEC section 8 calls a member not covered on the date a business reject; in a 271 the guide
 //!   says that with EB01 6 (Inactive): the 2100C AAA reasons are about the request (ID, name,
@@ -29,21 +30,24 @@ use super::eligibility::{Answer, Coverage, PersonAnswer, PriorAuthorization, Rej
 use super::inquiry::{Inquiry, PersonInquiry};
 use crate::policy::{LineOfBusiness, ProgramKind};
 use crate::x12::tree::sanitize;
-use crate::x12::{Delimiters, OwnedSegment, Writer};
+use crate::x12::{Delimiters, OwnedSegment};
 
 /// MSG01's maximum length.
 const MSG_MAX: usize = 264;
 /// EB05's maximum length.
 const PLAN_DESCRIPTION_MAX: usize = 50;
 
-/// Writes ST..SE of the 271 answering `inquiry` into `writer`; `control_number` is ST02/SE02.
+/// ST..SE of the 271 answering `inquiry`; `control_number` is ST02/SE02, `at` the BHT date and
+/// time. The segments are for `Delimiters::OUTBOUND` (values are sanitized for them), the
+/// delimiters of the shared reply envelope (`mapping::reply`).
 pub fn write_response(
     inquiry: &Inquiry,
     answer: &Answer,
     control_number: &str,
     at: NaiveDateTime,
-    writer: &mut Writer,
-) {
+) -> Vec<OwnedSegment> {
+    let mut out = Segments::default();
+    let writer = &mut out;
     let start = writer.count();
     let delimiters = *writer.delimiters();
     writer.segment(&OwnedSegment::simple("ST", &["271", control_number, super::GUIDE]));
@@ -69,6 +73,27 @@ pub fn write_response(
     }
     let count = writer.count() - start + 1;
     writer.segment(&OwnedSegment::simple("SE", &[count.to_string().as_str(), control_number]));
+    out.segments
+}
+
+/// The segments of one set as they are written.
+#[derive(Default)]
+struct Segments {
+    segments: Vec<OwnedSegment>,
+}
+
+impl Segments {
+    fn segment(&mut self, segment: &OwnedSegment) {
+        self.segments.push(segment.clone());
+    }
+
+    fn count(&self) -> usize {
+        self.segments.len()
+    }
+
+    fn delimiters(&self) -> &'static Delimiters {
+        &Delimiters::OUTBOUND
+    }
 }
 
 /// HL numbering across the set.
@@ -78,7 +103,7 @@ struct Hierarchy {
 }
 
 impl Hierarchy {
-    fn open(&mut self, writer: &mut Writer, parent: Option<u32>, level: &str, has_children: bool) -> u32 {
+    fn open(&mut self, writer: &mut Segments, parent: Option<u32>, level: &str, has_children: bool) -> u32 {
         self.last += 1;
         let parent = parent.map(|p| p.to_string()).unwrap_or_default();
         let child = if has_children { "1" } else { "0" };
@@ -88,7 +113,7 @@ impl Hierarchy {
 }
 
 fn write_subscriber(
-    writer: &mut Writer,
+    writer: &mut Segments,
     hl: &mut Hierarchy,
     receiver_id: u32,
     person: &PersonInquiry,
@@ -115,7 +140,7 @@ enum Level {
 }
 
 /// TRN, the name loop (2100C/D) and the benefit loops (2110C/D) of one person.
-fn write_person(writer: &mut Writer, person: &PersonInquiry, answer: &PersonAnswer, level: Level) {
+fn write_person(writer: &mut Segments, person: &PersonInquiry, answer: &PersonAnswer, level: Level) {
     let d = *writer.delimiters();
     // The 270's traces come back as referenced transaction traces (TRN01 2), as the guide says.
     for trace in person.traces.iter().take(2) {
@@ -141,7 +166,7 @@ fn write_person(writer: &mut Writer, person: &PersonInquiry, answer: &PersonAnsw
 
 /// NM1 as the roster has the person, REF (plan; a dependent's own id), DMG and the coverage
 /// period, in the guide's order for 2100C/2100D.
-fn write_found_name(writer: &mut Writer, person: &PersonInquiry, coverage: &Coverage, level: Level) {
+fn write_found_name(writer: &mut Segments, person: &PersonInquiry, coverage: &Coverage, level: Level) {
     let d = *writer.delimiters();
     let member = &coverage.member;
     let last = clean(&member.last_name, &d, 60);
@@ -176,7 +201,7 @@ fn write_found_name(writer: &mut Writer, person: &PersonInquiry, coverage: &Cove
 }
 
 /// The 2110 loops: plan coverage (active or inactive) on the day, then one per program.
-fn write_benefits(writer: &mut Writer, coverage: &Coverage) {
+fn write_benefits(writer: &mut Segments, coverage: &Coverage) {
     let d = *writer.delimiters();
     let status = if coverage.active { "1" } else { "6" };
     let plan = clean(&coverage.plan_name, &d, PLAN_DESCRIPTION_MAX);
@@ -184,6 +209,10 @@ fn write_benefits(writer: &mut Writer, coverage: &Coverage) {
     writer.segment(&OwnedSegment::simple("EB", &[status, "IND", "30", insurance, &plan]));
     writer.segment(&OwnedSegment::simple("DTP", &["291", "D8", &coverage.on.format("%Y%m%d").to_string()]));
     for text in super::eligibility::authorization_summary(&coverage.programs) {
+        // ':' is the component separator of our interchanges (Delimiters::OUTBOUND, shared with
+        // the 999 and 278 replies) and cannot stand in MSG01: "required for: A" is written
+        // "required for A".
+        let text = text.replacen(": ", " ", 1);
         for part in split_message(&clean(&text, &d, usize::MAX), MSG_MAX) {
             writer.segment(&OwnedSegment::simple("MSG", &[part]));
         }
