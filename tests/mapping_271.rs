@@ -444,3 +444,71 @@ async fn linuxforhealth_x12_accepts_every_271_and_rejects_broken_ones() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The streaming path `umgate process` can take (TreeStream events set by set, ReplyStream
+/// writing as it goes) gives the same bytes as `write_interchange`.
+#[tokio::test]
+async fn streaming_sets_through_the_reply_stream_gives_the_same_bytes() {
+    use umgate::mapping::reply::ReplyStream;
+    use umgate::mapping::tree::{SetTree, TreeEvent, TreeSegment, TreeStream};
+
+    enum Event {
+        Start(umgate::x12::IsaHeader),
+        Group(TreeSegment),
+        Set(Box<SetTree>),
+        End,
+    }
+    let repository = MemoryRepository::default();
+    for member in roster_rows() {
+        repository.upsert_member(&member).await.unwrap();
+    }
+    let policy = policy();
+    let outbound = Outbound { at: day("2026-03-05").and_hms_opt(10, 30, 0).unwrap(), line_break: b"\n".to_vec() };
+    for path in [
+        common::samples_dir().join("x12/270-batch-two-sets.x12"),
+        common::corpus_dir().join("270/kartik_x12tools__270_batch_multi.x12"),
+    ] {
+        let batch = answer_file("batch", &path, &repository, &policy).await;
+        let input = std::fs::read(&path).unwrap();
+        let mut events = Vec::new();
+        let mut stream = TreeStream::new(|event: TreeEvent<'_>| {
+            events.push(match event {
+                TreeEvent::InterchangeStart(header) => Event::Start(header.clone()),
+                TreeEvent::GroupStart(gs) => Event::Group(gs.clone()),
+                TreeEvent::Set(set) => Event::Set(Box::new(set)),
+                TreeEvent::InterchangeEnd(_) => Event::End,
+            })
+        });
+        umgate::validation::validate_stream(input.as_slice(), "input", GuideSet::builtin().unwrap(), &mut stream)
+            .unwrap();
+        drop(stream);
+        let mut numbers = Counter::starting_at(7001);
+        let (mut reply, mut gs, mut streamed) = (None, (String::new(), String::new()), Vec::new());
+        for event in events {
+            match event {
+                Event::Start(header) => {
+                    reply = Some(ReplyStream::new(
+                        Vec::new(),
+                        header,
+                        x279::FUNCTIONAL_GROUP,
+                        x279::GUIDE,
+                        outbound.clone(),
+                    ))
+                }
+                Event::Group(segment) => gs = (segment.element(2).to_owned(), segment.element(3).to_owned()),
+                Event::Set(set) if set.guide == x279::GUIDE && set.transaction == "inquiry" => {
+                    let inquiry = x279::read_inquiry(&set).unwrap();
+                    let roster = x279::load_roster(&repository, &x279::member_ids(&inquiry)).await.unwrap();
+                    let answer = x279::answer(&inquiry, &roster, &policy, outbound.at.date());
+                    let write = |st02: &str| x279::write_response(&inquiry, &answer, st02, outbound.at);
+                    reply.as_mut().unwrap().set(set.group_index, &gs.0, &gs.1, write, &mut numbers).unwrap();
+                }
+                Event::Set(_) => {}
+                Event::End => streamed.extend(reply.take().unwrap().finish().unwrap()),
+            }
+        }
+        let batch: Vec<Vec<u8>> = batch.into_iter().map(|(_, bytes)| bytes).collect();
+        assert!(!batch.is_empty());
+        assert_eq!(streamed, batch, "{}", path.display());
+    }
+}
