@@ -48,7 +48,6 @@ pub fn write_response(
 ) -> Vec<OwnedSegment> {
     let mut out = Segments::default();
     let writer = &mut out;
-    let start = writer.count();
     let delimiters = *writer.delimiters();
     writer.segment(&OwnedSegment::simple("ST", &["271", control_number, super::GUIDE]));
     let reference = clean(&inquiry.reference, &delimiters, 50);
@@ -71,7 +70,8 @@ pub fn write_response(
             }
         }
     }
-    let count = writer.count() - start + 1;
+    // SE01 counts ST to SE.
+    let count = writer.count() + 1;
     writer.segment(&OwnedSegment::simple("SE", &[count.to_string().as_str(), control_number]));
     out.segments
 }
