@@ -337,7 +337,7 @@ async fn a_pended_case_decided_later_gets_a_notification_response() {
     let later = Outbound { at: now() + chrono::Duration::hours(20), line_break: b"\n".to_vec() };
     let guides = GuideSet::builtin().unwrap();
     let trees = read_trees(bytes.as_slice(), "input", guides).unwrap();
-    let set = trees[0].answerable().next().unwrap();
+    let set = umgate::mapping::x217::find_request_set(&trees[0], &decided).unwrap();
     let notification = write_notification(&trees[0], set, &decided, &later, &mut Counter::starting_at(900)).unwrap();
     let mut failures = Vec::new();
     let ours = check_all("278-notification-msk-injection-medicare-approved.x12", &notification, &mut failures);

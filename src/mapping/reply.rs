@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::ack::{ControlNumbers, Outbound};
 use crate::mapping::tree::InterchangeTrees;
-use crate::x12::envelope::{gs_id, reply_isa};
+use crate::x12::envelope::{gs_id, reply_isa_with};
 use crate::x12::{Delimiters, IsaHeader, OwnedSegment, Writer};
 
 /// Writes one answer set (ST to SE) given its ST02.
@@ -43,6 +43,7 @@ pub struct ReplyStream<W: Write> {
     functional_group: String,
     guide: String,
     outbound: Outbound,
+    delimiters: Delimiters,
     control: Option<u32>,
     group: Option<OpenGroup>,
     groups: usize,
@@ -58,14 +59,22 @@ impl<W: Write> ReplyStream<W> {
             functional_group: functional_group.to_owned(),
             guide: guide.to_owned(),
             outbound,
+            delimiters: Delimiters::OUTBOUND,
             control: None,
             group: None,
             groups: 0,
         }
     }
 
+    /// Writes with `delimiters` instead of `Delimiters::OUTBOUND` (the segments handed to `set`
+    /// must then hold no value containing one of them).
+    pub fn with_delimiters(mut self, delimiters: Delimiters) -> Self {
+        self.delimiters = delimiters;
+        self
+    }
+
     fn writer(&self) -> Writer {
-        Writer::new(Delimiters::OUTBOUND, &self.outbound.line_break)
+        Writer::new(self.delimiters, &self.outbound.line_break)
     }
 
     fn close_group(&mut self) -> std::io::Result<()> {
@@ -90,7 +99,7 @@ impl<W: Write> ReplyStream<W> {
         let mut writer = self.writer();
         if self.control.is_none() {
             let control = numbers.next_interchange();
-            writer.raw(&reply_isa(Some(&self.header), &self.outbound.at, control));
+            writer.raw(&reply_isa_with(Some(&self.header), &self.outbound.at, control, &self.delimiters));
             self.control = Some(control);
         }
         if self.group.as_ref().is_none_or(|g| g.index != group_index) {
@@ -146,8 +155,22 @@ pub fn write_reply_interchange(
     outbound: &Outbound,
     numbers: &mut dyn ControlNumbers,
 ) -> Option<Vec<u8>> {
+    write_reply_interchange_with(trees, sets, functional_group, guide, outbound, numbers, Delimiters::OUTBOUND)
+}
+
+/// `write_reply_interchange` with other delimiters than `Delimiters::OUTBOUND`.
+pub fn write_reply_interchange_with(
+    trees: &InterchangeTrees,
+    sets: &[ReplySet<'_>],
+    functional_group: &str,
+    guide: &str,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+    delimiters: Delimiters,
+) -> Option<Vec<u8>> {
     let header = trees.header()?.clone();
-    let mut stream = ReplyStream::new(Vec::new(), header, functional_group, guide, outbound.clone());
+    let mut stream =
+        ReplyStream::new(Vec::new(), header, functional_group, guide, outbound.clone()).with_delimiters(delimiters);
     for set in sets {
         let group = trees.report.groups.get(set.group_index);
         let (gs02, gs03) = group.map_or(("", ""), |g| (g.gs02.as_str(), g.gs03.as_str()));

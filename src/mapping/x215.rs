@@ -339,3 +339,29 @@ pub fn write_inquiry_response_interchange(
         .collect();
     write_reply_interchange(trees, &sets, "HI", GUIDE_215, outbound, numbers)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn procedure_codes_are_hc_and_program_codes_zz() {
+        assert_eq!(procedure_qualifier("64483"), "HC");
+        assert_eq!(procedure_qualifier("J9263"), "HC");
+        assert_eq!(procedure_qualifier("MSMPT"), "ZZ");
+        assert_eq!(procedure_qualifier("RC0061"), "ZZ");
+    }
+
+    #[test]
+    fn dates_and_periods_are_read_from_dtp() {
+        let dtp = |text: &str| TreeSegment {
+            segment: OwnedSegment::simple("DTP", &["AAH", if text.contains('-') { "RD8" } else { "D8" }, text]),
+            position: 1,
+            placed: true,
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d);
+        assert_eq!(dates(&dtp("20260301-20260331")), day(1).zip(day(31)));
+        assert_eq!(dates(&dtp("20260305")), day(5).zip(day(5)));
+        assert_eq!(dates(&dtp("2026030")), None);
+    }
+}

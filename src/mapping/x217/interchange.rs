@@ -43,3 +43,18 @@ pub fn write_notification(
 ) -> Option<Vec<u8>> {
     write_response_interchange(trees, &[Answer { set, decision: Decision::Case(case) }], outbound, numbers)
 }
+
+/// The request set of a stored inbound interchange that a case came from, found by the event's
+/// trace numbers (2000E TRN02 + TRN03): what `write_notification` answers.
+pub fn find_request_set<'t>(trees: &'t InterchangeTrees, case: &crate::domain::Case) -> Option<&'t SetTree> {
+    let traces = &case.request.trace_numbers;
+    if traces.is_empty() {
+        return None;
+    }
+    trees.answerable().filter(|set| super::is_request(set)).find(|set| {
+        let event = super::RequestLoops::of(set).event;
+        let sent: Vec<(&str, &str)> =
+            event.map(|e| e.segments("TRN").map(|trn| (trn.element(2), trn.element(3))).collect()).unwrap_or_default();
+        traces.iter().all(|t| sent.contains(&(t.value.as_str(), t.originator.as_str())))
+    })
+}

@@ -11,7 +11,7 @@ pub mod request;
 pub mod response;
 
 pub use error::{Location, MappingError, Problem, ProblemKind};
-pub use interchange::{Answer, write_notification, write_response_interchange};
+pub use interchange::{Answer, find_request_set, write_notification, write_response_interchange};
 pub use request::{RequestLoops, read_request};
 pub use response::{Decision, GUIDE_278, Reject, rejects, write_response};
 
