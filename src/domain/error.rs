@@ -18,6 +18,8 @@ pub enum DomainError {
     PartialApprovalNotAllowed { config_path: String },
     #[error("invalid decision: {0}")]
     InvalidDecision(String),
+    #[error("case {case_id} already has the most documents allowed ({config_path})")]
+    TooManyDocuments { case_id: String, config_path: String },
     #[error("regimen {0} is not one of the candidates of this case")]
     NotACandidate(String),
     #[error("program {program} of plan {plan} has no terms for this line of business")]

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::model::{LineOfBusiness, RequestedLine};
 use super::terms::{
@@ -30,14 +30,16 @@ fn recite<T, U>(cited: Cited<T>, map: impl FnOnce(T) -> U) -> Cited<U> {
     cite(map(cited.value), cited.config_path)
 }
 
-const HOURS_PER_DAY: u32 = 24;
+fn hours_per_day() -> u32 {
+    u32::try_from(chrono::Duration::days(1).num_hours()).unwrap_or(u32::MAX)
+}
 
 /// A time limit as a window of days. Hours round up to whole days.
 pub fn day_count(limit: TimeLimit) -> DayCount {
     match limit {
         TimeLimit::BusinessDays(days) => DayCount::Business(days),
         TimeLimit::CalendarDays(days) => DayCount::Calendar(days),
-        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(HOURS_PER_DAY)),
+        TimeLimit::Hours(hours) => DayCount::Calendar(hours.div_ceil(hours_per_day())),
         TimeLimit::Months(months) => DayCount::Months(months),
     }
 }
@@ -54,7 +56,7 @@ pub fn decision_time(limit: TimeLimit) -> DecisionTime {
 /// Hours of validity round up to whole days.
 pub fn validity(limit: TimeLimit) -> Validity {
     match limit {
-        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(HOURS_PER_DAY)),
+        TimeLimit::Hours(hours) => Validity::Days(hours.div_ceil(hours_per_day())),
         TimeLimit::CalendarDays(days) => Validity::Days(days),
         TimeLimit::BusinessDays(days) => Validity::BusinessDays(days),
         TimeLimit::Months(months) => Validity::Months(months),
@@ -131,6 +133,9 @@ impl UmPolicy for Policy {
             urgent_decision: recite(entry.urgent_decision(), decision_time),
             retro_decision: entry.retro_decision().map(|cited| recite(cited, decision_time)),
             urgent_min_documents: entry.urgent_min_clinical_documents(),
+            max_documents: self.uploads_for(entry).map(|profile| {
+                cite(profile.max_documents(), format!("upload_profiles.{}.max_documents", entry.uploads.get_ref()))
+            }),
             approval_validity: entry.validity_for(None).map(|cited| recite(cited, validity)),
             site_of_care_redirect_validity: entry.site_of_care_redirect_validity().map(|cited| recite(cited, validity)),
             validity_from_requested_start: entry
@@ -230,7 +235,7 @@ impl UmPolicy for Policy {
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool {
         match self.plan_calendar(plan) {
             Some(calendar) => calendar.is_business_day(day),
-            None => day.weekday().number_from_monday() <= 5,
+            None => !matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
         }
     }
 }

@@ -108,6 +108,8 @@ pub struct ProgramTerms {
     pub standard_decision: Cited<DecisionTime>,
     pub urgent_decision: Cited<DecisionTime>,
     pub retro_decision: Option<Cited<DecisionTime>>,
+    /// Most clinical documents a case may carry (request attachments and later uploads).
+    pub max_documents: Option<Cited<u32>>,
     /// Clinical documents an urgent request must carry, or it is processed as standard.
     pub urgent_min_documents: Cited<u32>,
     pub approval_validity: Option<Cited<Validity>>,
@@ -251,6 +253,7 @@ pub(crate) mod table_policy {
                 urgent_decision: cited(DecisionTime::Hours(24)),
                 retro_decision: None,
                 urgent_min_documents: cited(1),
+                max_documents: Some(cited(5)),
                 approval_validity: Some(cited(Validity::Days(60))),
                 site_of_care_redirect_validity: None,
                 validity_from_requested_start: false,

@@ -190,6 +190,10 @@ pub enum Step {
         if_not_received: ReviewDecision,
     },
     AttachDocument,
+    /// A document upload refused with this error (by variant name).
+    AttachDocumentRefused(&'static str),
+    /// P2P availability with its valid-until day counted in business days after today.
+    PeerToPeerValidForBusinessDays(P2pEligibility, u32),
     AdvanceHours(i64),
     /// Set the clock (UTC).
     SetClock(DateTime<Utc>),
@@ -505,6 +509,31 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                     Attachment { report_type: "09".into(), transmission: "EL".into(), control_id: "LATE".into() };
                 let actor = Actor::Requester(case.request.requesting_provider.npi.clone());
                 self.current = Some(self.service.attach_document(&case.id, actor, document).await.map_err(err)?);
+            }
+            Step::AttachDocumentRefused(variant) => {
+                let case = self.current()?.clone();
+                let document =
+                    Attachment { report_type: "09".into(), transmission: "EL".into(), control_id: "X".into() };
+                let actor = Actor::Requester(case.request.requesting_provider.npi.clone());
+                match self.service.attach_document(&case.id, actor, document).await {
+                    Err(error) if format!("{error:?}").starts_with(variant) => {}
+                    other => return Err(format!("expected {variant}, got {other:?}")),
+                }
+            }
+            Step::PeerToPeerValidForBusinessDays(expected, days) => {
+                let case = self.current()?.clone();
+                let availability = self.service.p2p_availability(&case.id).await.map_err(err)?;
+                let mut until = self.clock_now().date_naive();
+                let mut left = *days;
+                while left > 0 {
+                    until = until.succ_opt().unwrap();
+                    if self.policy.is_business_day(self.plan, until) {
+                        left -= 1;
+                    }
+                }
+                if availability.eligibility != *expected || availability.valid_until != Some(until) {
+                    return Err(format!("P2P {availability:?}, expected {expected:?} until {until}"));
+                }
             }
             Step::AdvanceHours(hours) => self.clock.advance(Duration::hours(*hours)),
             Step::SetClock(at) => self.clock.set(*at),

@@ -191,7 +191,7 @@ pub fn scenarios() -> Vec<Scenario> {
         row("aetna medicaid MSK reconsideration on the 5th business day: accepted", AETNA_MEDICAID, Medicaid, MSK, {
             let mut steps = msk_denied();
             steps.extend([
-                Step::PeerToPeer(P2pEligibility::Eligible),
+                Step::PeerToPeerValidForBusinessDays(P2pEligibility::Eligible, 5),
                 Step::AdvanceBusinessDays(5),
                 Step::Reconsider { accepted: true },
                 Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("post_decision.reconsideration")),
@@ -598,6 +598,18 @@ pub fn scenarios() -> Vec<Scenario> {
                     site_of_care_redirect: None,
                 }),
                 Step::Expect(expect(Modified, "A6").approved_quantity(0, 8).authorized()),
+            ],
+        ),
+        row(
+            "healthspring MA radiation oncology: at most 5 clinical documents per case",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(RAD_ONC_CODE, PROSTATE).urgent(3)),
+                Step::AttachDocument,
+                Step::AttachDocument,
+                Step::AttachDocumentRefused("TooManyDocuments"),
             ],
         ),
     ]

@@ -3,6 +3,7 @@
 //! (`post_decision`) and timers (`timers`). Operations return the stored case; what must happen
 //! later is stored as timer rows by the same write, never kept in memory.
 
+mod in_progress;
 mod post_decision;
 mod review;
 mod service;

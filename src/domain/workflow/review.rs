@@ -104,6 +104,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 action: "attach a document",
             });
         }
+        if let Some(max) = self.terms_of(&case).and_then(|terms| terms.max_documents)
+            && case.request.attachments.len() + case.documents.len() >= max.value as usize
+        {
+            return Err(DomainError::TooManyDocuments { case_id: case.id, config_path: max.config_path });
+        }
         let read_version = case.version;
         case.documents.push(document);
         let mut events = vec![

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainError;
@@ -357,96 +357,36 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         self.load(case_id).await
     }
 
+    /// Authorization lookup by number and ordering/requesting NPI (SPEC §6): `None` unless both match.
+    pub async fn lookup_by_authorization(
+        &self,
+        authorization_number: &str,
+        requesting_npi: &str,
+    ) -> Result<Option<Case>, DomainError> {
+        let found = self.repository.case_by_authorization_number(authorization_number).await?;
+        Ok(found.filter(|case| case.request.requesting_provider.npi == requesting_npi))
+    }
+
+    /// Authorization lookup by member (SPEC §6): the member's cases when the roster entry matches
+    /// the date of birth and plan given; empty otherwise.
+    pub async fn lookup_by_member(
+        &self,
+        member_id: &str,
+        birth_date: chrono::NaiveDate,
+        plan: &str,
+    ) -> Result<Vec<Case>, DomainError> {
+        let Some(member) = self.repository.get_member(member_id).await? else {
+            return Ok(Vec::new());
+        };
+        if member.birth_date != birth_date || member.plan != plan {
+            return Ok(Vec::new());
+        }
+        Ok(self.repository.cases_for_member(member_id).await?)
+    }
+
     /// The explainable history of a case.
     pub async fn history(&self, case_id: &str) -> Result<Vec<CaseEvent>, DomainError> {
         Ok(self.repository.case_events(case_id).await?)
-    }
-
-    /// A request being filled in (provider portal): stored as in progress; if not submitted by
-    /// the end of the day it expires without correspondence.
-    pub async fn start(&self, request: CaseRequest) -> Result<Submission, DomainError> {
-        let now = self.clock.now();
-        let member = self.repository.get_member(&request.member.member_id).await?;
-        let Some(member) = member else {
-            return Ok(Submission::Rejected(IntakeRejection::MemberNotFound));
-        };
-        let id = format!("C{:09}", self.repository.next_case_number().await?);
-        let skeleton = IntakeDecision {
-            plan: member.plan.clone(),
-            line_of_business: member.line_of_business,
-            program: None,
-            terms: None,
-            outcome: IntakeOutcome::NoActionRequired,
-            line_statuses: vec![LineStatus::Pending; request.lines.len()],
-            effective_urgency: request.urgency,
-            regimen: None,
-            link: None,
-            decision_due: None,
-            date_of_service: request.date_of_service().unwrap_or(now.date_naive()),
-            trace: Vec::new(),
-        };
-        let requester = Actor::Requester(request.requesting_provider.npi.clone());
-        let mut case = new_case(id, request, &skeleton, now);
-        case.status = CaseStatus::InProgress;
-        let expiry = self.policy.in_progress_expiry(&case.plan);
-        let end_of_day = now
-            .date_naive()
-            .checked_add_days(Days::new(1))
-            .and_then(|day| day.and_hms_opt(0, 0, 0))
-            .map(|midnight| midnight.and_utc())
-            .unwrap_or(now);
-        let timers: Vec<TimerRequest> = expiry
-            .iter()
-            .map(|_| TimerRequest { case_id: case.id.clone(), kind: TimerKind::InProgressExpiry, due_at: end_of_day })
-            .collect();
-        let detail = match &expiry {
-            Some(_) => format!("in progress; expires at {end_of_day} unless submitted"),
-            None => "in progress".to_owned(),
-        };
-        let event = CaseEvent::new(&case.id, now, requester, EventKind::Started, case.status)
-            .detail(detail)
-            .rule("workflow.in_progress_expiry", expiry.map(|cited| cited.config_path));
-        self.repository.insert_case(&case, &[event], &timers).await?;
-        Ok(Submission::Recorded(Box::new(case)))
-    }
-
-    /// Submits a request that was started earlier: the intake rules run as for `submit`.
-    pub async fn submit_started(&self, case_id: &str) -> Result<Submission, DomainError> {
-        let now = self.clock.now();
-        let mut case = self.load(case_id).await?;
-        if case.status != CaseStatus::InProgress {
-            return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "submit" });
-        }
-        let member = self.repository.get_member(case.member_id()).await?;
-        let others: Vec<Case> = match member {
-            Some(_) => {
-                let all = self.repository.cases_for_member(case.member_id()).await?;
-                all.into_iter().filter(|other| other.id != case.id).collect()
-            }
-            None => Vec::new(),
-        };
-        let input = IntakeInput {
-            request: &case.request,
-            member: member.as_ref(),
-            member_cases: &others,
-            received_at: now,
-            replaces: None,
-        };
-        let decision = match evaluate_intake(self.policy.as_ref(), input) {
-            Ok(decision) => decision,
-            Err(IntakeError::Rejected(rejection)) => return Ok(Submission::Rejected(rejection)),
-            Err(other) => return Err(other.into()),
-        };
-        let read_version = case.version;
-        let fresh = new_case(case.id.clone(), case.request.clone(), &decision, now);
-        case = Case { version: read_version, ..fresh };
-        let requester = Actor::Requester(case.request.requesting_provider.npi.clone());
-        let mut events = vec![
-            CaseEvent::new(&case.id, now, requester, EventKind::Received, CaseStatus::InProgress).detail("submitted"),
-        ];
-        events.extend(self.apply_intake(&mut case, decision, now).await?);
-        self.save(&mut case, read_version, &events, &[], &[TimerKind::InProgressExpiry]).await?;
-        Ok(Submission::Recorded(Box::new(case)))
     }
 }
 
@@ -619,6 +559,21 @@ mod tests {
         assert!(approved.authorization_number.is_some());
         let again = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await;
         assert!(matches!(again, Err(DomainError::InvalidState { action: "decide", .. })));
+    }
+
+    #[tokio::test]
+    async fn lookups_need_the_matching_npi_or_birth_date_and_plan() {
+        let service = service().await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let case = service.submit(sample_request("77301", day)).await.unwrap().case().unwrap().clone();
+        let approved = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await.unwrap();
+        let number = approved.authorization_number.clone().unwrap();
+        let npi = approved.request.requesting_provider.npi.clone();
+        assert_eq!(service.lookup_by_authorization(&number, &npi).await.unwrap().map(|c| c.id), Some(case.id.clone()));
+        assert_eq!(service.lookup_by_authorization(&number, "1245319599").await.unwrap(), None);
+        assert_eq!(service.lookup_by_member("M100", NaiveDate::MIN, "plan").await.unwrap().len(), 1);
+        assert!(service.lookup_by_member("M100", day, "plan").await.unwrap().is_empty());
+        assert!(service.lookup_by_member("M100", NaiveDate::MIN, "other").await.unwrap().is_empty());
     }
 
     #[tokio::test]
