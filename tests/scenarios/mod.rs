@@ -225,6 +225,8 @@ pub enum Step {
         criteria_met: bool,
     },
     Cancel,
+    /// HCR01 of each line of the current case, in order.
+    ExpectLineStatuses(&'static [&'static str]),
 }
 
 /// A row of the table.
@@ -645,6 +647,13 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                 let case = self.current()?.clone();
                 let actor = Actor::Requester(case.request.requesting_provider.npi.clone());
                 self.current = Some(self.service.cancel(&case.id, actor, "patient declined").await.map_err(err)?);
+            }
+            Step::ExpectLineStatuses(expected) => {
+                self.refresh().await?;
+                let actual: Vec<&str> = self.current()?.lines.iter().map(|line| line.status.hcr01()).collect();
+                if actual != *expected {
+                    return Err(format!("line HCR01 {actual:?}, expected {expected:?}"));
+                }
             }
         }
         Ok(())

@@ -140,6 +140,20 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
         ),
         row(
+            "healthspring MA radiation oncology and therapy codes in one request: every line pended, none NA",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(&["RC051", "MSMPT"], PROSTATE)),
+                Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("intake.multiple_programs")),
+                Step::ExpectLineStatuses(&["A4", "A4"]),
+                Step::Decide(ReviewDecision::Approve),
+                Step::Expect(expect(Approved, "A1").authorized()),
+                Step::ExpectLineStatuses(&["A1", "A1"]),
+            ],
+        ),
+        row(
             "healthspring MA urgent radiation oncology with a document: due in 24 hours, overdue after",
             HEALTHSPRING,
             Medicare,
