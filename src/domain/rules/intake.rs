@@ -228,11 +228,7 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
             ),
         ));
     }
-    let clock = match (retro, &terms.retro_decision, decision.effective_urgency) {
-        (true, Some(retro_time), _) => retro_time,
-        (_, _, Urgency::Urgent) => &terms.urgent_decision,
-        _ => &terms.standard_decision,
-    };
+    let clock = terms.decision_clock(retro, decision.effective_urgency);
     decision.decision_due = Some(decision_due(policy, &plan, clock.value, input.received_at));
     trace.push(step(
         EventKind::RuleEvaluated,
