@@ -210,9 +210,11 @@ pub enum Step {
     /// Close the repository, reopen it through the factory (same data) and build a new service
     /// on it: the current case and its history must read back unchanged.
     Restart,
-    Reconsider {
-        accepted: bool,
-    },
+    /// A reconsideration the window allows: the case re-opens.
+    Reconsider,
+    /// A refused reconsideration, with the refusal's rule (e.g. `...not_offered` or
+    /// `...window_ended`); the refusal must cite the program's reconsideration entry.
+    ReconsiderRefused(&'static str),
     Appeal {
         outcome: &'static str,
     },
@@ -632,15 +634,22 @@ impl<F: RepositoryFactory> Run<'_, F> {
                     }
                 }
             }
-            Step::Reconsider { accepted } => {
+            Step::Reconsider | Step::ReconsiderRefused(_) => {
                 let case = self.current()?.clone();
                 let answer = self
                     .service
                     .request_reconsideration(&case.id, &case.request.requesting_provider.npi)
                     .await
                     .map_err(err)?;
-                match (&answer, accepted) {
-                    (PostDecisionAnswer::Accepted(_), true) | (PostDecisionAnswer::Refused(_), false) => {}
+                let cites_the_window = |path: &Option<String>| {
+                    path.as_deref().is_some_and(|path| {
+                        path.starts_with(&format!("plans.{}.", self.plan)) && path.contains(".reconsideration")
+                    })
+                };
+                match (&answer, step) {
+                    (PostDecisionAnswer::Accepted(_), Step::Reconsider) => {}
+                    (PostDecisionAnswer::Refused(refusal), Step::ReconsiderRefused(rule))
+                        if refusal.rule == *rule && cites_the_window(&refusal.config_path) => {}
                     _ => return Err(format!("reconsideration answer {answer:?}")),
                 }
             }
