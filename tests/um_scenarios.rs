@@ -4,13 +4,56 @@
 
 mod scenarios;
 
+use scenarios::RepositoryFactory;
 use umgate::domain::MemoryRepository;
+
+/// The in-memory run: a restart keeps the same `MemoryRepository` (there is nothing to close and
+/// reopen in memory; that is the documented limit of this run, the store runs reopen for real).
+struct Memory;
+
+impl RepositoryFactory for Memory {
+    type Repo = MemoryRepository;
+    async fn open(&self) -> Result<MemoryRepository, String> {
+        Ok(MemoryRepository::new())
+    }
+    async fn reopen(&self, repo: MemoryRepository) -> Result<MemoryRepository, String> {
+        Ok(repo)
+    }
+    async fn close(&self, _repo: MemoryRepository) {}
+}
+
+/// A restart that loses everything: the restart row must notice.
+struct Amnesic;
+
+impl RepositoryFactory for Amnesic {
+    type Repo = MemoryRepository;
+    async fn open(&self) -> Result<MemoryRepository, String> {
+        Ok(MemoryRepository::new())
+    }
+    async fn reopen(&self, _repo: MemoryRepository) -> Result<MemoryRepository, String> {
+        Ok(MemoryRepository::new())
+    }
+    async fn close(&self, _repo: MemoryRepository) {}
+}
 
 #[tokio::test]
 async fn um_scenarios_on_memory_repository() {
-    let results = scenarios::run_all(|| async { MemoryRepository::new() }).await;
+    let results = scenarios::run_all(&Memory).await;
     assert!(results.len() >= 20, "the table has {} rows", results.len());
     scenarios::assert_all_pass(&results);
+}
+
+#[tokio::test]
+async fn the_restart_step_goes_through_the_factory_reopen() {
+    let policy = scenarios::sample_policy();
+    let (index, row) = scenarios::scenarios()
+        .into_iter()
+        .enumerate()
+        .find(|(_, row)| row.steps.iter().any(|step| matches!(step, scenarios::Step::Restart)))
+        .unwrap();
+    assert_eq!(scenarios::run_scenario(&policy, &row, index, &Memory).await, Ok(()));
+    let lossy = scenarios::run_scenario(&policy, &row, index, &Amnesic).await;
+    assert!(lossy.as_ref().is_err_and(|error| error.contains("Restart")), "{lossy:?}");
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub enum EventKind {
     Withdrawn,
     Cancelled,
     Expired,
+    /// A due timer could not be applied (see the detail); it was completed without effect.
+    TimerFailed,
 }
 
 /// One entry of the history. `rule` names the rule (e.g. `intake.retro_window`) and

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::model::{LineOfBusiness, RequestedLine};
+use super::model::{LineOfBusiness, RequestedLine, Urgency};
 
 pub use crate::policy::Cited;
 
@@ -134,6 +134,18 @@ pub struct ProgramTerms {
     pub hold_duration: Cited<DecisionTime>,
     /// The provider is told by phone and in writing before a denial is issued (Medicare).
     pub phone_notice_before_denial: Cited<bool>,
+}
+
+impl ProgramTerms {
+    /// The decision clock of a request (the one place this choice is made): the retro clock for
+    /// a retrospective request when the program has one, else the urgent or the standard clock.
+    pub fn decision_clock(&self, retrospective: bool, urgency: Urgency) -> &Cited<DecisionTime> {
+        match (&self.retro_decision, retrospective, urgency) {
+            (Some(retro_clock), true, _) => retro_clock,
+            (_, _, Urgency::Urgent) => &self.urgent_decision,
+            (_, _, Urgency::Standard) => &self.standard_decision,
+        }
+    }
 }
 
 /// A medical oncology regimen the configuration knows.
@@ -308,5 +320,28 @@ pub(crate) mod table_policy {
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
             day.weekday().number_from_monday() <= 5
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_policy::{TablePolicy, cited};
+    use super::*;
+
+    #[test]
+    fn decision_clock_is_retro_then_urgent_then_standard() {
+        let mut terms = TablePolicy::new(Pathway::ClinicalReview, &[]).terms;
+        terms.standard_decision = cited(DecisionTime::BusinessDays(2));
+        terms.urgent_decision = cited(DecisionTime::Hours(24));
+        let clock = |terms: &ProgramTerms, retro, urgency| terms.decision_clock(retro, urgency).value;
+        assert_eq!(clock(&terms, false, Urgency::Standard), DecisionTime::BusinessDays(2));
+        assert_eq!(clock(&terms, false, Urgency::Urgent), DecisionTime::Hours(24));
+        // Without a retro clock a retrospective request keeps its urgency's clock.
+        assert_eq!(clock(&terms, true, Urgency::Urgent), DecisionTime::Hours(24));
+        assert_eq!(clock(&terms, true, Urgency::Standard), DecisionTime::BusinessDays(2));
+        terms.retro_decision = Some(cited(DecisionTime::BusinessDays(3)));
+        assert_eq!(clock(&terms, true, Urgency::Urgent), DecisionTime::BusinessDays(3));
+        assert_eq!(clock(&terms, true, Urgency::Standard), DecisionTime::BusinessDays(3));
+        assert_eq!(clock(&terms, false, Urgency::Urgent), DecisionTime::Hours(24));
     }
 }

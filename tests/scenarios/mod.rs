@@ -3,13 +3,13 @@
 //! request, the clock steps and the expected status, HCR01 and dates, all against the sample
 //! configuration `samples/umgate.toml`.
 //!
-//! Use: `scenarios::run_all(|| async { make_your_repository().await }).await` returns one
+//! Use: `scenarios::run_all(&factory).await`, where `factory` is a [`RepositoryFactory`] (it
+//! opens a fresh repository per row and can close and reopen it for `Step::Restart`), returns one
 //! `ScenarioResult` per row; `scenarios::assert_all_pass(&results)` fails with every failing row.
 #![allow(dead_code, clippy::unwrap_used)]
 
 mod table;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -207,11 +207,14 @@ pub enum Step {
     RunTimers {
         applied: usize,
     },
-    /// A new service (same policy, repository and clock): nothing may be lost.
+    /// Close the repository, reopen it through the factory (same data) and build a new service
+    /// on it: the current case and its history must read back unchanged.
     Restart,
-    Reconsider {
-        accepted: bool,
-    },
+    /// A reconsideration the window allows: the case re-opens.
+    Reconsider,
+    /// A refused reconsideration, with the refusal's rule (e.g. `...not_offered` or
+    /// `...window_ended`); the refusal must cite the program's reconsideration entry.
+    ReconsiderRefused(&'static str),
     Appeal {
         outcome: &'static str,
     },
@@ -225,6 +228,8 @@ pub enum Step {
         criteria_met: bool,
     },
     Cancel,
+    /// HCR01 of each line of the current case, in order.
+    ExpectLineStatuses(&'static [&'static str]),
 }
 
 /// A row of the table.
@@ -244,18 +249,24 @@ pub struct ScenarioResult {
     pub outcome: Result<(), String>,
 }
 
-/// Runs every row, each on a fresh repository from `make_repo`.
-pub async fn run_all<R, F, Fut>(make_repo: F) -> Vec<ScenarioResult>
-where
-    R: CaseRepository + Clone + 'static,
-    F: Fn() -> Fut,
-    Fut: Future<Output = R>,
-{
+/// Where a row's repository comes from, and how a restart reopens it.
+#[allow(async_fn_in_trait)] // used by the test binaries only, on their own runtime
+pub trait RepositoryFactory {
+    type Repo: CaseRepository + Clone + 'static;
+    /// A fresh, empty repository for one row.
+    async fn open(&self) -> Result<Self::Repo, String>;
+    /// Closes `repo` and opens the same data again, as a process restart would.
+    async fn reopen(&self, repo: Self::Repo) -> Result<Self::Repo, String>;
+    /// Releases the repository at the end of the row.
+    async fn close(&self, repo: Self::Repo);
+}
+
+/// Runs every row, each on a fresh repository from `factory`.
+pub async fn run_all<F: RepositoryFactory>(factory: &F) -> Vec<ScenarioResult> {
     let policy = sample_policy();
     let mut results = Vec::new();
     for (index, scenario) in scenarios().into_iter().enumerate() {
-        let repo = make_repo().await;
-        let outcome = run_scenario(&policy, &scenario, index, repo).await;
+        let outcome = run_scenario(&policy, &scenario, index, factory).await;
         results.push(ScenarioResult { name: scenario.name, outcome });
     }
     results
@@ -276,11 +287,12 @@ pub fn assert_all_pass(results: &[ScenarioResult]) {
     assert!(failures.is_empty(), "{} scenario(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-struct Run<R: CaseRepository + Clone> {
+struct Run<'f, F: RepositoryFactory> {
     policy: Arc<dyn UmPolicy>,
-    repo: R,
+    factory: &'f F,
+    repo: F::Repo,
     clock: ManualClock,
-    service: CaseService<R, ManualClock>,
+    service: CaseService<F::Repo, ManualClock>,
     member_id: String,
     current: Option<Case>,
     previous: Option<Case>,
@@ -292,12 +304,39 @@ fn unique_member_id(index: usize) -> String {
     format!("S{}{index:03}", nanos % 1_000_000_000_000)
 }
 
-pub async fn run_scenario<R: CaseRepository + Clone + 'static>(
+/// Runs one row on a fresh repository of `factory`, closed at the end whatever the outcome.
+pub async fn run_scenario<F: RepositoryFactory>(
     policy: &Arc<dyn UmPolicy>,
     scenario: &Scenario,
     index: usize,
-    repo: R,
+    factory: &F,
 ) -> Result<(), String> {
+    let repo = factory.open().await?;
+    let mut run = match start_run(policy, scenario, index, factory, repo.clone()).await {
+        Ok(run) => run,
+        Err(error) => {
+            factory.close(repo).await;
+            return Err(error);
+        }
+    };
+    let mut outcome = Ok(());
+    for (number, step) in scenario.steps.iter().enumerate() {
+        if let Err(error) = run.step(scenario, step).await {
+            outcome = Err(format!("step {} ({step:?}): {error}", number + 1));
+            break;
+        }
+    }
+    factory.close(run.repo).await;
+    outcome
+}
+
+async fn start_run<'f, F: RepositoryFactory>(
+    policy: &Arc<dyn UmPolicy>,
+    scenario: &Scenario,
+    index: usize,
+    factory: &'f F,
+    repo: F::Repo,
+) -> Result<Run<'f, F>, String> {
     let clock = ManualClock::new(start_time());
     let service = CaseService::new(policy.clone(), repo.clone(), clock.clone());
     let member_id = unique_member_id(index);
@@ -313,8 +352,9 @@ pub async fn run_scenario<R: CaseRepository + Clone + 'static>(
         coverage_end: None,
     };
     repo.upsert_member(&member).await.map_err(|e| e.to_string())?;
-    let mut run = Run {
+    Ok(Run {
         policy: policy.clone(),
+        factory,
         repo,
         clock,
         service,
@@ -322,14 +362,10 @@ pub async fn run_scenario<R: CaseRepository + Clone + 'static>(
         current: None,
         previous: None,
         plan: scenario.plan,
-    };
-    for (number, step) in scenario.steps.iter().enumerate() {
-        run.step(scenario, step).await.map_err(|error| format!("step {} ({step:?}): {error}", number + 1))?;
-    }
-    Ok(())
+    })
 }
 
-impl<R: CaseRepository + Clone + 'static> Run<R> {
+impl<F: RepositoryFactory> Run<'_, F> {
     fn business_days_back(&self, today: NaiveDate, count: u32) -> NaiveDate {
         let mut day = today;
         let mut left = count;
@@ -573,17 +609,47 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                 }
             }
             Step::Restart => {
+                let before = match &self.current {
+                    Some(case) => Some((
+                        self.service.case(&case.id).await.map_err(err)?,
+                        self.service.history(&case.id).await.map_err(err)?,
+                    )),
+                    None => None,
+                };
+                self.repo = self.factory.reopen(self.repo.clone()).await?;
                 self.service = CaseService::new(self.policy.clone(), self.repo.clone(), self.clock.clone());
+                if let Some((case, history)) = before {
+                    let reread = self.service.case(&case.id).await.map_err(err)?;
+                    let history_after = self.service.history(&case.id).await.map_err(err)?;
+                    if reread != case || history_after != history {
+                        return Err(format!(
+                            "the reopened repository lost state: {:?} v{} / {} event(s) before, {:?} v{} / {} after",
+                            case.status,
+                            case.version,
+                            history.len(),
+                            reread.status,
+                            reread.version,
+                            history_after.len()
+                        ));
+                    }
+                }
             }
-            Step::Reconsider { accepted } => {
+            Step::Reconsider | Step::ReconsiderRefused(_) => {
                 let case = self.current()?.clone();
                 let answer = self
                     .service
                     .request_reconsideration(&case.id, &case.request.requesting_provider.npi)
                     .await
                     .map_err(err)?;
-                match (&answer, accepted) {
-                    (PostDecisionAnswer::Accepted(_), true) | (PostDecisionAnswer::Refused(_), false) => {}
+                let cites_the_window = |path: &Option<String>| {
+                    path.as_deref().is_some_and(|path| {
+                        path.starts_with(&format!("plans.{}.", self.plan)) && path.contains(".reconsideration")
+                    })
+                };
+                match (&answer, step) {
+                    (PostDecisionAnswer::Accepted(_), Step::Reconsider) => {}
+                    (PostDecisionAnswer::Refused(refusal), Step::ReconsiderRefused(rule))
+                        if refusal.rule == *rule && cites_the_window(&refusal.config_path) => {}
                     _ => return Err(format!("reconsideration answer {answer:?}")),
                 }
             }
@@ -645,6 +711,13 @@ impl<R: CaseRepository + Clone + 'static> Run<R> {
                 let case = self.current()?.clone();
                 let actor = Actor::Requester(case.request.requesting_provider.npi.clone());
                 self.current = Some(self.service.cancel(&case.id, actor, "patient declined").await.map_err(err)?);
+            }
+            Step::ExpectLineStatuses(expected) => {
+                self.refresh().await?;
+                let actual: Vec<&str> = self.current()?.lines.iter().map(|line| line.status.hcr01()).collect();
+                if actual != *expected {
+                    return Err(format!("line HCR01 {actual:?}, expected {expected:?}"));
+                }
             }
         }
         Ok(())

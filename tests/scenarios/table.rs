@@ -39,6 +39,23 @@ fn deny() -> ReviewDecision {
     ReviewDecision::Deny { rationale: "criteria not met".into(), guideline: Some("guideline 1.2".into()) }
 }
 
+const WINDOW_ENDED: &str = "post_decision.reconsideration.window_ended";
+const NOT_OFFERED: &str = "post_decision.reconsideration.not_offered";
+
+/// Therapy (MSMST approved, 97110 denied) partially approved on the first day.
+fn cigna_therapy_partially_approved() -> Vec<Step> {
+    vec![
+        Step::Submit(req(&["MSMST", "97110"], BACK_PAIN).visits(10).until(30)),
+        Step::Expect(expect(Pended, "A4").pend("clinical_review")),
+        Step::Decide(ReviewDecision::PartiallyApprove {
+            approved_lines: vec![0],
+            rationale: "97110 not necessary".into(),
+            guideline: Some("therapy guideline 3".into()),
+        }),
+        Step::Expect(expect(PartiallyApproved, "A2").authorized()),
+    ]
+}
+
 fn msk_denied() -> Vec<Step> {
     vec![
         Step::Submit(req(MSK_CODE, LUMBAR)),
@@ -140,6 +157,20 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
         ),
         row(
+            "healthspring MA radiation oncology and therapy codes in one request: every line pended, none NA",
+            HEALTHSPRING,
+            Medicare,
+            RAD_ONC,
+            vec![
+                Step::Submit(req(&["RC051", "MSMPT"], PROSTATE)),
+                Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("intake.multiple_programs")),
+                Step::ExpectLineStatuses(&["A4", "A4"]),
+                Step::Decide(ReviewDecision::Approve),
+                Step::Expect(expect(Approved, "A1").authorized()),
+                Step::ExpectLineStatuses(&["A1", "A1"]),
+            ],
+        ),
+        row(
             "healthspring MA urgent radiation oncology with a document: due in 24 hours, overdue after",
             HEALTHSPRING,
             Medicare,
@@ -193,7 +224,7 @@ pub fn scenarios() -> Vec<Scenario> {
             steps.extend([
                 Step::PeerToPeerValidForBusinessDays(P2pEligibility::Eligible, 5),
                 Step::AdvanceBusinessDays(5),
-                Step::Reconsider { accepted: true },
+                Step::Reconsider,
                 Step::Expect(expect(Pended, "A4").pend("clinical_review").rule("post_decision.reconsideration")),
                 Step::Decide(ReviewDecision::Approve),
                 Step::Expect(expect(Approved, "A1").authorized()),
@@ -204,7 +235,7 @@ pub fn scenarios() -> Vec<Scenario> {
             let mut steps = msk_denied();
             steps.extend([
                 Step::AdvanceBusinessDays(6),
-                Step::Reconsider { accepted: false },
+                Step::ReconsiderRefused(WINDOW_ENDED),
                 Step::Expect(expect(Denied, "A3")),
             ]);
             steps
@@ -218,7 +249,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 let mut steps = msk_denied();
                 steps.extend([
                     Step::PeerToPeer(P2pEligibility::ConsultativeOnly),
-                    Step::Reconsider { accepted: false },
+                    Step::ReconsiderRefused(NOT_OFFERED),
                     Step::Appeal { outcome: "health_plan" },
                     Step::Expect(expect(Denied, "A3")),
                 ]);
@@ -484,21 +515,36 @@ pub fn scenarios() -> Vec<Scenario> {
             CIGNA,
             Commercial,
             THERAPY,
-            vec![
-                Step::Submit(req(&["MSMST", "97110"], BACK_PAIN).visits(10).until(30)),
-                Step::Expect(expect(Pended, "A4").pend("clinical_review")),
-                Step::Decide(ReviewDecision::PartiallyApprove {
-                    approved_lines: vec![0],
-                    rationale: "97110 not necessary".into(),
-                    guideline: Some("therapy guideline 3".into()),
-                }),
-                Step::Expect(expect(PartiallyApproved, "A2").authorized()),
-                Step::AdvanceCalendarDays(46),
-                Step::Reconsider { accepted: false },
-                Step::Appeal { outcome: "accepted" },
-                Step::Expect(expect(Pended, "A4").rule("post_decision.appeal")),
-            ],
+            {
+                let mut steps = cigna_therapy_partially_approved();
+                steps.extend([
+                    Step::AdvanceCalendarDays(46),
+                    Step::ReconsiderRefused(WINDOW_ENDED),
+                    Step::Appeal { outcome: "accepted" },
+                    Step::Expect(expect(Pended, "A4").rule("post_decision.appeal")),
+                ]);
+                steps
+            },
         ),
+        row("cigna therapy denial: reconsideration on day 45 accepted", CIGNA, Commercial, THERAPY, {
+            let mut steps = cigna_therapy_partially_approved();
+            steps.extend([
+                Step::AdvanceCalendarDays(45),
+                Step::Reconsider,
+                Step::Expect(expect(Pended, "A4").rule("post_decision.reconsideration")),
+            ]);
+            steps
+        }),
+        row("cigna therapy denial: appeal on day 181 refused", CIGNA, Commercial, THERAPY, {
+            let mut steps = cigna_therapy_partially_approved();
+            steps.extend([
+                Step::AdvanceCalendarDays(181),
+                Step::Appeal { outcome: "refused" },
+                Step::ReconsiderRefused(WINDOW_ENDED),
+                Step::Expect(expect(PartiallyApproved, "A2")),
+            ]);
+            steps
+        }),
         row(
             "cigna medical oncology reconsideration on or before the date of service",
             CIGNA,
@@ -510,11 +556,11 @@ pub fn scenarios() -> Vec<Scenario> {
                 Step::Expect(expect(Denied, "A3")),
                 Step::PeerToPeer(P2pEligibility::Eligible),
                 Step::AdvanceCalendarDays(10),
-                Step::Reconsider { accepted: true },
+                Step::Reconsider,
                 Step::Expect(expect(Pended, "A4")),
                 Step::Decide(deny()),
                 Step::AdvanceCalendarDays(1),
-                Step::Reconsider { accepted: false },
+                Step::ReconsiderRefused(WINDOW_ENDED),
                 Step::Appeal { outcome: "health_plan" },
             ],
         ),

@@ -12,7 +12,7 @@ use crate::domain::model::{
     Case, CaseLink, CaseRequest, CaseStatus, LineOfBusiness, LineStatus, MemberRecord, PendReason, RegimenChoice,
     Urgency,
 };
-use crate::domain::terms::{Pathway, ProgramTerms, RegimenMatch, UmPolicy};
+use crate::domain::terms::{Cited, Pathway, ProgramTerms, RegimenMatch, UmPolicy};
 
 /// What intake needs besides the request.
 #[derive(Debug, Clone, Copy)]
@@ -151,9 +151,15 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         format!("routed to program {}", program.value),
     ));
     decision.program = Some(program.value.clone());
+    // Every line some program of the plan lists needs authorization, whichever program lists it:
+    // never NA for such a line. Lines of another program make the request a multi-program one.
+    let mut other_programs: Vec<(usize, &Cited<String>)> = Vec::new();
     for (index, routed) in routed.iter().enumerate() {
-        if routed.as_ref().is_some_and(|routed| routed.value == program.value) {
+        if let Some(routed) = routed {
             decision.line_statuses[index] = LineStatus::Pending;
+            if routed.value != program.value {
+                other_programs.push((index, routed));
+            }
         }
     }
     let excluded_dx = &terms.excluded_diagnosis_prefixes;
@@ -168,10 +174,16 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
             Some(&excluded_dx.config_path),
             format!("diagnosis {code} is excluded from the program: no authorization required"),
         ));
-        decision.line_statuses.iter_mut().for_each(|status| *status = LineStatus::NotRequired);
-        decision.terms = Some(terms);
-        decision.trace = trace;
-        return Ok(decision);
+        for (index, status) in decision.line_statuses.iter_mut().enumerate() {
+            if !other_programs.iter().any(|(other, _)| *other == index) {
+                *status = LineStatus::NotRequired;
+            }
+        }
+        if other_programs.is_empty() {
+            decision.terms = Some(terms);
+            decision.trace = trace;
+            return Ok(decision);
+        }
     }
 
     // Retro window.
@@ -216,11 +228,7 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
             ),
         ));
     }
-    let clock = match (retro, &terms.retro_decision, decision.effective_urgency) {
-        (true, Some(retro_time), _) => retro_time,
-        (_, _, Urgency::Urgent) => &terms.urgent_decision,
-        _ => &terms.standard_decision,
-    };
+    let clock = terms.decision_clock(retro, decision.effective_urgency);
     decision.decision_due = Some(decision_due(policy, &plan, clock.value, input.received_at));
     trace.push(step(
         EventKind::RuleEvaluated,
@@ -229,7 +237,28 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         format!("{:?} decision clock {:?}", decision.effective_urgency, clock.value),
     ));
 
-    decision.outcome = pathway_outcome(policy, &input, &terms, &plan, date_of_service, &mut decision, &mut trace);
+    decision.outcome = match other_programs.first() {
+        // Simplest correct behaviour: one case, one clinical review of every line, instead of
+        // deciding part of the request on one program's pathway and answering NA for the rest.
+        Some((_, other)) if input.replaces.is_none() => {
+            let mut names: Vec<&str> = other_programs.iter().map(|(_, other)| other.value.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            trace.push(step(
+                EventKind::Pended,
+                "intake.multiple_programs",
+                Some(&other.config_path),
+                format!(
+                    "{} line(s) belong to program(s) {} besides {}: every line pended for clinical review",
+                    other_programs.len(),
+                    names.join(", "),
+                    program.value
+                ),
+            ));
+            IntakeOutcome::Pend(PendReason::ClinicalReview)
+        }
+        _ => pathway_outcome(policy, &input, &terms, &plan, date_of_service, &mut decision, &mut trace),
+    };
     decision.terms = Some(terms);
     decision.trace = trace;
     Ok(decision)

@@ -71,7 +71,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             case.determination.as_ref().map(|d| d.decided_at.date_naive()).unwrap_or(case.received_at.date_naive());
         match window.value {
             ReconsiderationWindow::NotOffered => Err(refusal(
-                "post_decision.reconsideration",
+                "post_decision.reconsideration.not_offered",
                 "reconsideration is not offered for this plan and line of business",
                 Some(&window.config_path),
             )),
@@ -96,7 +96,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let answer = match self.reconsideration_until(&case, &terms) {
             Err(refused) => Err(refused),
             Ok(until) if now.date_naive() > until => Err(refusal(
-                "post_decision.reconsideration",
+                "post_decision.reconsideration.window_ended",
                 format!("the reconsideration window ended on {until}"),
                 Some(&config_path),
             )),

@@ -8,7 +8,7 @@ use crate::domain::calendar::decision_due;
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainError;
 use crate::domain::events::{Actor, CaseEvent, EventKind};
-use crate::domain::model::{Attachment, Case, CaseStatus, PendReason, RegimenChoice, ReviewDecision, Urgency};
+use crate::domain::model::{Attachment, Case, CaseStatus, PendReason, RegimenChoice, ReviewDecision};
 use crate::domain::repository::CaseRepository;
 use crate::domain::rules::intake::regimen_choice_outcome;
 use crate::domain::rules::{IntakeOutcome, TraceStep};
@@ -223,18 +223,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             events.push(
                 CaseEvent::new(&case.id, now, Actor::System, EventKind::Pended, case.status)
                     .detail("pathway criteria not met: clinical review")
-                    .rule("pathway.questions.criteria_not_met", Some(terms.pathway.config_path)),
+                    .rule("pathway.questions.criteria_not_met", Some(terms.pathway.config_path.clone())),
             );
             // The decision clock runs from the moment all clinical information is received.
-            let clock = match case.effective_urgency {
-                Urgency::Urgent => &terms.urgent_decision,
-                Urgency::Standard => &terms.standard_decision,
-            };
             let retro = case.request.date_of_service().is_some_and(|dos| dos < case.received_at.date_naive());
-            let clock = match (&terms.retro_decision, retro) {
-                (Some(retro_clock), true) => retro_clock,
-                _ => clock,
-            };
+            let clock = terms.decision_clock(retro, case.effective_urgency);
             let due = decision_due(self.policy.as_ref(), &case.plan, clock.value, now);
             case.decision_due = Some(due);
             events.push(
