@@ -66,6 +66,11 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
+    /// The connection pool, for the store's other tables (the interchange log).
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin(&self, operation: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool.begin().await.map_err(|error| StoreError::database(operation, error))
     }

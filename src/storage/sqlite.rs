@@ -72,6 +72,11 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    /// The connection pool, for the store's other tables (the interchange log).
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn begin_write(&self, operation: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| StoreError::database(operation, error))
     }
