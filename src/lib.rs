@@ -7,6 +7,8 @@
 //! * [`grammar`]: implementation guides as data (`grammars/*.yaml`) and the one generic
 //!   engine that validates transaction sets against them.
 //! * [`ack`]: 999 and TA1 acknowledgments built from validation results.
+//! * [`mapping`]: validated X12 sets as loop trees, mapped to domain requests and answered
+//!   with 278 responses (and 271s).
 //! * [`synth`]: deterministic synthetic 278/270 interchanges for benchmarks and tests
 //!   (`umgate gen`).
 //! * [`policy`]: the UM policy configuration (TOML per plan × line of business × program),
@@ -18,6 +20,7 @@ pub mod ack;
 pub mod cli;
 pub mod domain;
 pub mod grammar;
+pub mod mapping;
 pub mod pipeline;
 pub mod policy;
 pub mod roster;

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 
 use crate::validation::{GroupReport, InterchangeReport, SetReport};
-use crate::x12::isa::ID_QUALIFIERS;
+use crate::x12::envelope::{clean_id, gs_id, reply_isa};
 use crate::x12::tree::sanitize;
 use crate::x12::{Delimiters, OwnedSegment, Writer};
 
@@ -201,45 +201,7 @@ fn write_set(writer: &mut Writer, set: &SetReport, delimiters: &Delimiters) {
 
 /// The ISA of a reply: sender and receiver of the inbound header swapped.
 fn isa_reply(report: &InterchangeReport, outbound: &Outbound, control: u32) -> Vec<u8> {
-    let header = report.header.as_ref();
-    // Sanitized before judged: an ID of control bytes only is blank, which ISA06/08 may not be.
-    let field = |n: usize, width: usize, default: &str| {
-        let value = header
-            .map(|h| sanitize(h.field(n), &Delimiters::OUTBOUND).trim().to_owned())
-            .filter(|v| !v.is_empty() && v.len() <= width);
-        format!("{:<width$}", value.unwrap_or_else(|| default.to_owned()))
-    };
-    // An inbound qualifier we would reject ourselves (TA105 005/007) is not echoed.
-    let qualifier = |n: usize| {
-        let value = field(n, 2, "ZZ");
-        if ID_QUALIFIERS.contains(&value.as_str()) { value } else { "ZZ".to_owned() }
-    };
-    let test_indicator = header.map_or("P", |h| if h.field(15) == "T" { "T" } else { "P" });
-    let d = Delimiters::OUTBOUND;
-    let fields = [
-        "00".to_owned(),
-        " ".repeat(10),
-        "00".to_owned(),
-        " ".repeat(10),
-        qualifier(7),
-        field(8, 15, "UMGATE"),
-        qualifier(5),
-        field(6, 15, "UNKNOWN"),
-        outbound.at.format("%y%m%d").to_string(),
-        outbound.at.format("%H%M").to_string(),
-        (d.repetition.unwrap_or(b'^') as char).to_string(),
-        "00501".to_owned(),
-        format!("{control:09}"),
-        "0".to_owned(),
-        test_indicator.to_owned(),
-        (d.component as char).to_string(),
-    ];
-    let mut out = b"ISA".to_vec();
-    for value in fields {
-        out.push(d.element);
-        out.extend_from_slice(value.as_bytes());
-    }
-    out
+    reply_isa(report.header.as_ref(), &outbound.at, control)
 }
 
 /// `value` when it is a date (`%y%m%d`) or time (`%H%M`) written in exactly the format's digits,
@@ -265,16 +227,6 @@ fn clean(value: &str, width: usize, default: &str) -> String {
     } else {
         format!("{value:0>width$}")
     }
-}
-
-/// GS02/GS03 (2 to 15 characters) from the inbound group's GS03/GS02, or `default`.
-fn gs_id(value: &str, default: &str) -> String {
-    let value = clean_id(value, 15);
-    if value.len() < 2 { default.to_owned() } else { value }
-}
-
-fn clean_id(value: &str, max: usize) -> String {
-    truncate(sanitize(value, &Delimiters::OUTBOUND).trim(), max).trim_end().to_owned()
 }
 
 fn truncate(value: &str, max: usize) -> String {

@@ -3,6 +3,7 @@
 //! bytes from the `Read` it is given).
 
 pub mod delimiters;
+pub mod envelope;
 pub mod isa;
 pub mod lexer;
 pub mod reader;
