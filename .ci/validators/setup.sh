@@ -5,6 +5,7 @@
 #
 # Afterwards:
 #   UMGATE_VALIDATORS_PYTHON=$PWD/.venv-validators/bin/python cargo test --test external_validators
+#   UMGATE_VALIDATORS_PYTHON=$PWD/.venv-validators/bin/python cargo test --test mapping_271
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
@@ -13,7 +14,7 @@ requirements="$root/.ci/validators/requirements.txt"
 stamp="$venv/.requirements.installed"
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp" \
-  && "$venv/bin/python" -c 'import pyx12.x12n_document' >/dev/null 2>&1; then
+  && "$venv/bin/python" -c 'import pyx12.x12n_document, linuxforhealth.x12.io' >/dev/null 2>&1; then
   echo "validators: $venv is up to date"
   exit 0
 fi
@@ -35,4 +36,6 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/nu
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
 "$venv/bin/python" -c 'import pyx12, pyx12.x12n_document; print("validators: pyx12", getattr(pyx12, "__version__", "?"), "installed in", "'"$venv"'")'
+# linuxforhealth-x12 fails at import, not at install, when its dependencies are wrong (pydantic 2).
+"$venv/bin/python" -c 'import linuxforhealth.x12.io; print("validators: linuxforhealth-x12 importable")'
 cp "$requirements" "$stamp"

@@ -13,3 +13,4 @@ pub mod x215;
 pub mod x217;
 
 pub use tree::{InterchangeTrees, LoopNode, SetTree, TreeCollector, TreeSegment, read_trees};
+pub mod x279;
