@@ -5,12 +5,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::ack::{Counter, Outbound};
 use crate::grammar::GuideSet;
-use crate::pipeline::{Acknowledgments, BatchOptions, NumberSource, Summary};
+use crate::pipeline::{BatchOptions, NumberSource, PipelineClock, Responder, Summary};
 use crate::storage::Store;
 
 pub struct ProcessArgs<'a> {
@@ -29,7 +30,7 @@ pub struct ProcessArgs<'a> {
 /// number was a duplicate, 2 (an error) on usage, I/O or database problems.
 pub fn run(args: ProcessArgs<'_>) -> anyhow::Result<ExitCode> {
     // The configuration is checked up front, so that a broken one fails before any file is logged.
-    crate::policy::Policy::load(args.config)
+    let policy = crate::policy::Policy::load(args.config)
         .map_err(|error| anyhow::anyhow!("{error}"))
         .with_context(|| format!("loading the configuration {}", args.config.display()))?;
     for file in args.files {
@@ -38,14 +39,15 @@ pub fn run(args: ProcessArgs<'_>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::connect(args.database_url)).context("opening the database")?;
     let numbers = if args.fixed { NumberSource::Fixed(Counter::starting_at(1)) } else { NumberSource::Store };
-    let mut responder = Acknowledgments { outbound: args.outbound };
+    let clock = if args.fixed { PipelineClock::Fixed(args.outbound.at.and_utc()) } else { PipelineClock::System };
+    let responder = Responder::new(store.clone(), Arc::new(policy), args.outbound, clock);
     let options = BatchOptions {
         files: args.files,
         out_dir: args.out_dir,
         guides: args.guides,
         progress: std::io::stderr().is_terminal(),
     };
-    let outcome = crate::pipeline::run(&runtime, &store, numbers, &mut responder, &options);
+    let outcome = crate::pipeline::run(&runtime, &responder, numbers, &options);
     runtime.block_on(store.close());
     let summary = outcome?;
     print_summary(&summary, args.json)?;

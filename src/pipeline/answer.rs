@@ -12,76 +12,20 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::numbers::{NumberSource, Tally};
+use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
-use crate::ack::{ControlNumbers, Outbound, ack_999_interchange, ta1_interchange};
 use crate::storage::interchanges::status;
-use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Store, StoreError};
-
-/// One answer interchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// `TA1`, `999`, `278` or `271`.
-    pub kind: String,
-    /// Its ISA13.
-    pub control_number: String,
-    pub bytes: Vec<u8>,
-}
+use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, StoreError};
 
 /// What became of one inbound interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     /// Processed now.
-    Answered { answers: Vec<Answer>, case_ids: Vec<String> },
+    Answered { answers: Vec<Answer>, new_cases: usize },
     /// Seen before with the same bytes: the stored answers, unchanged.
     Resubmitted { answers: Vec<Answer>, first_received: chrono::DateTime<Utc> },
     /// Same sender and ISA13 as an earlier interchange with other content: stored, not processed.
     DuplicateControlNumber { original_received: chrono::DateTime<Utc> },
-}
-
-/// The answers of a new interchange, before they are logged (mapping adds its own here).
-pub trait Responder {
-    /// Writes the answers of `captured` with control numbers from `numbers`; returns them with the
-    /// ids of the cases they answer. Called twice per interchange (first to count the control
-    /// numbers needed, then for real): it must give the same answers both times and change nothing.
-    fn answers(
-        &mut self,
-        captured: &Captured,
-        numbers: &mut dyn ControlNumbers,
-    ) -> Result<(Vec<Answer>, Vec<String>), PipelineError>;
-}
-
-/// The acknowledgments only: TA1 (when the envelope calls for one) and 999.
-#[derive(Debug, Clone)]
-pub struct Acknowledgments {
-    pub outbound: Outbound,
-}
-
-impl Responder for Acknowledgments {
-    fn answers(
-        &mut self,
-        captured: &Captured,
-        numbers: &mut dyn ControlNumbers,
-    ) -> Result<(Vec<Answer>, Vec<String>), PipelineError> {
-        Ok((acknowledgments(captured, &self.outbound, numbers), Vec::new()))
-    }
-}
-
-/// The TA1 and 999 of an interchange (the logic of `umgate validate --ack-dir`).
-pub fn acknowledgments(captured: &Captured, outbound: &Outbound, numbers: &mut dyn ControlNumbers) -> Vec<Answer> {
-    let mut answers = Vec::new();
-    if let Some(bytes) = ta1_interchange(&captured.report, outbound, numbers) {
-        answers.push(answer("TA1", bytes));
-    }
-    if let Some(bytes) = ack_999_interchange(&captured.report, outbound, numbers) {
-        answers.push(answer("999", bytes));
-    }
-    answers
-}
-
-/// An answer with its ISA13 read back from its own ISA (fixed width: bytes 90..99).
-pub fn answer(kind: &str, bytes: Vec<u8>) -> Answer {
-    let control_number = bytes.get(90..99).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
-    Answer { kind: kind.to_owned(), control_number, bytes }
 }
 
 /// Lowercase hex SHA-256.
@@ -96,13 +40,13 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 /// Logs, dedupes and answers one interchange.
 pub async fn process_interchange(
-    store: &Store,
+    responder: &Responder,
     numbers: &mut NumberSource,
-    responder: &mut dyn Responder,
     file_name: &str,
     captured: &Captured,
 ) -> Result<Disposition, PipelineError> {
-    let header = captured.report.header.as_ref();
+    let store = responder.store();
+    let header = captured.report().header.as_ref();
     let sender = header.map(|h| Party { qualifier: h.field(5).trim().to_owned(), id: h.field(6).trim().to_owned() });
     let receiver = header.map(|h| Party { qualifier: h.field(7).trim().to_owned(), id: h.field(8).trim().to_owned() });
     let control_number = header.map(|h| h.control_number().trim().to_owned()).filter(|control| !control.is_empty());
@@ -155,10 +99,18 @@ pub async fn process_interchange(
             }
         }
     };
+    let trees = &captured.trees;
+    let decisions = match responder.decide(trees).await {
+        Ok(decisions) => decisions,
+        Err(error) => {
+            responder.discard_new_cases();
+            return Err(error);
+        }
+    };
     let mut tally = Tally::default();
-    responder.answers(captured, &mut tally)?;
+    responder.write(trees, &decisions, &mut tally);
     let mut reserved = numbers.reserve(store, tally).await?;
-    let (answers, case_ids) = responder.answers(captured, reserved.as_mut())?;
+    let answers = responder.write(trees, &decisions, reserved.as_mut());
     let outputs: Vec<NewOutput> = answers
         .iter()
         .map(|answer| NewOutput {
@@ -167,8 +119,10 @@ pub async fn process_interchange(
             content: answer.bytes.clone(),
         })
         .collect();
-    store.record_answers(id, status::ANSWERED, &outputs, &case_ids, Utc::now()).await?;
-    Ok(Disposition::Answered { answers, case_ids })
+    let new_cases = responder.take_new_cases()?;
+    let case_ids = decisions.case_ids();
+    store.record_answers(id, status::ANSWERED, &new_cases, &outputs, &case_ids, Utc::now()).await?;
+    Ok(Disposition::Answered { answers, new_cases: new_cases.len() })
 }
 
 enum Judgement<'a> {

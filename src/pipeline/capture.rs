@@ -11,15 +11,25 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::rc::Rc;
 
-use crate::validation::{InterchangeReport, Observer};
+use crate::grammar::{Placement, SetValidator};
+use crate::mapping::tree::{InterchangeTrees, TreeCollector};
+use crate::validation::{InterchangeReport, Observer, SetReport};
+use crate::x12::{IsaHeader, Segment};
 
-/// One interchange of a file: what validation found and its exact bytes.
-#[derive(Debug, Clone)]
+/// One interchange of a file: what validation found, the trees of its accepted sets (for the
+/// mapping) and its exact bytes.
+#[derive(Debug)]
 pub struct Captured {
-    pub report: InterchangeReport,
+    pub trees: InterchangeTrees,
     /// Offset of its first byte in the file.
     pub offset: u64,
     pub bytes: Vec<u8>,
+}
+
+impl Captured {
+    pub fn report(&self) -> &InterchangeReport {
+        &self.trees.report
+    }
 }
 
 /// The bytes read and not yet handed out, shared by the tee and the observer.
@@ -61,10 +71,15 @@ impl<R: Read> Read for Tee<R> {
     }
 }
 
+type TreeSink = Box<dyn FnMut(InterchangeTrees)>;
+
 /// The validation observer that hands out [`Captured`] interchanges, one behind the validator.
+/// The mapping's tree collector runs inside it and sees every event.
 pub struct Capture<F: FnMut(Captured)> {
     window: Rc<RefCell<Window>>,
-    pending: Option<InterchangeReport>,
+    trees: TreeCollector<TreeSink>,
+    finished: Rc<RefCell<Option<InterchangeTrees>>>,
+    pending: Option<InterchangeTrees>,
     sink: F,
 }
 
@@ -77,14 +92,17 @@ impl<F: FnMut(Captured)> std::fmt::Debug for Capture<F> {
 /// A tee over `input` and the observer that cuts what it reads; `sink` receives each interchange.
 pub fn capture<R: Read, F: FnMut(Captured)>(input: R, sink: F) -> (Tee<R>, Capture<F>) {
     let window = Rc::new(RefCell::new(Window::default()));
-    (Tee { inner: input, window: Rc::clone(&window) }, Capture { window, pending: None, sink })
+    let finished = Rc::new(RefCell::new(None));
+    let slot = Rc::clone(&finished);
+    let trees = TreeCollector::new(Box::new(move |trees| *slot.borrow_mut() = Some(trees)) as TreeSink);
+    (Tee { inner: input, window: Rc::clone(&window) }, Capture { window, trees, finished, pending: None, sink })
 }
 
 impl<F: FnMut(Captured)> Capture<F> {
-    fn emit(&mut self, report: InterchangeReport, end: u64) {
-        let offset = report.offset;
+    fn emit(&mut self, trees: InterchangeTrees, end: u64) {
+        let offset = trees.report.offset;
         let bytes = self.window.borrow_mut().cut(offset, end);
-        (self.sink)(Captured { report, offset, bytes });
+        (self.sink)(Captured { trees, offset, bytes });
     }
 
     /// Hands out the last interchange: it runs to the end of what was read. Call after
@@ -98,11 +116,30 @@ impl<F: FnMut(Captured)> Capture<F> {
 }
 
 impl<F: FnMut(Captured)> Observer for Capture<F> {
+    fn envelope_segment(&mut self, segment: &Segment<'_>) {
+        self.trees.envelope_segment(segment);
+    }
+
+    fn interchange_start(&mut self, header: &IsaHeader) {
+        self.trees.interchange_start(header);
+    }
+
+    fn set_segment(&mut self, validator: &SetValidator<'_>, segment: &Segment<'_>, placement: Placement) {
+        self.trees.set_segment(validator, segment, placement);
+    }
+
+    fn set_end(&mut self, report: &SetReport) {
+        self.trees.set_end(report);
+    }
+
     fn interchange_end(&mut self, report: InterchangeReport) {
+        let offset = report.offset;
+        self.trees.interchange_end(report);
+        let Some(trees) = self.finished.borrow_mut().take() else { return };
         if let Some(previous) = self.pending.take() {
-            self.emit(previous, report.offset);
+            self.emit(previous, offset);
         }
-        self.pending = Some(report);
+        self.pending = Some(trees);
     }
 }
 
@@ -135,7 +172,7 @@ mod tests {
         assert!(captured.len() >= 2, "{}", captured.len());
         let joined: Vec<u8> = captured.iter().flat_map(|c| c.bytes.clone()).collect();
         assert_eq!(joined, file.as_bytes());
-        assert_eq!(captured[0].report.isa13(), Some("000000001"));
+        assert_eq!(captured[0].report().isa13(), Some("000000001"));
         assert!(captured[0].bytes.ends_with(b"IEA*1*000000001~\r\n"));
         assert_eq!(captured[1].offset, captured[0].bytes.len() as u64);
     }

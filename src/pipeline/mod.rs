@@ -4,12 +4,14 @@
 //! Why this shape: reading and validating is CPU work, logging and deciding is database work; a
 //! reader thread validates and cuts the files into interchanges ([`capture`]) while the caller's
 //! async runtime logs and answers them ([`answer`]), one interchange at a time through a channel
-//! of two, so both cores work and memory stays flat in the file size. This layer sits at the edge:
+//! of one, so both cores work and memory stays flat in the file size. This layer sits at the edge:
 //! it joins validation, acknowledgments and storage, and knows nothing of the command line.
 
 pub mod answer;
+pub mod batch;
 pub mod capture;
 pub mod numbers;
+pub mod respond;
 
 use std::cell::Cell;
 use std::fs::File;
@@ -19,12 +21,13 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub use answer::{Acknowledgments, Answer, Disposition, Responder, process_interchange};
+pub use answer::{Disposition, process_interchange};
 pub use capture::Captured;
 pub use numbers::NumberSource;
+pub use respond::{Answer, PipelineClock, Responder};
 
 use crate::grammar::GuideSet;
-use crate::storage::{Store, StoreError};
+use crate::storage::StoreError;
 use crate::validation::{Ack, validate_stream};
 
 /// What can stop a batch.
@@ -38,6 +41,10 @@ pub enum PipelineError {
     Write { path: String, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Domain(#[from] crate::domain::DomainError),
+    #[error(transparent)]
+    Repository(#[from] crate::domain::RepositoryError),
     #[error("the reader thread stopped unexpectedly")]
     ReaderGone,
 }
@@ -94,9 +101,8 @@ enum Item {
 /// Runs the batch on `runtime`: reads on a thread of its own, logs and answers on the runtime.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
-    store: &Store,
+    responder: &Responder,
     numbers: NumberSource,
-    responder: &mut dyn Responder,
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     if let Some(dir) = options.out_dir {
@@ -104,9 +110,9 @@ pub fn run(
             .map_err(|source| PipelineError::Write { path: dir.display().to_string(), source })?;
     }
     std::thread::scope(|scope| {
-        let (sender, receiver) = tokio::sync::mpsc::channel::<Item>(2);
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Item>(1);
         let reader = scope.spawn(move || read_files(options, &sender));
-        let outcome = runtime.block_on(consume(receiver, store, numbers, responder, options));
+        let outcome = runtime.block_on(consume(receiver, responder, numbers, options));
         // On an error the receiver is gone and the reader stops at its next read.
         let read = reader.join();
         let summary = outcome?;
@@ -117,9 +123,8 @@ pub fn run(
 
 async fn consume(
     mut receiver: tokio::sync::mpsc::Receiver<Item>,
-    store: &Store,
+    responder: &Responder,
     mut numbers: NumberSource,
-    responder: &mut dyn Responder,
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     let mut summary = Summary { files: options.files.len(), all_accepted: true, ..Summary::default() };
@@ -128,12 +133,12 @@ async fn consume(
             Item::Interchange { file_name, captured } => (file_name, captured),
             Item::Failed(error) => return Err(error),
         };
-        let disposition = process_interchange(store, &mut numbers, responder, &file_name, &captured).await?;
+        let disposition = process_interchange(responder, &mut numbers, &file_name, &captured).await?;
         summary.interchanges += 1;
         let answers = match &disposition {
-            Disposition::Answered { answers, case_ids } => {
+            Disposition::Answered { answers, new_cases } => {
                 summary.answered += 1;
-                summary.cases_created += case_ids.len() as u64;
+                summary.cases_created += *new_cases as u64;
                 answers.as_slice()
             }
             Disposition::Resubmitted { answers, .. } => {
@@ -146,7 +151,7 @@ async fn consume(
                 summary.duplicates.push(DuplicateNote {
                     file: file_name.clone(),
                     offset: captured.offset,
-                    isa13: captured.report.isa13().unwrap_or_default().trim().to_owned(),
+                    isa13: captured.report().isa13().unwrap_or_default().trim().to_owned(),
                     original_received_at: *original_received,
                 });
                 &[]
@@ -168,7 +173,7 @@ async fn consume(
 }
 
 fn count_report(summary: &mut Summary, captured: &Captured) {
-    let report = &captured.report;
+    let report = captured.report();
     summary.all_accepted &= report.all_accepted();
     if report.rejected() {
         summary.interchanges_rejected += 1;
@@ -188,7 +193,7 @@ fn count_report(summary: &mut Summary, captured: &Captured) {
 /// `<input file name>.<ISA13>.<kind>.<control number>.x12` (`at<offset>` in place of the ISA13
 /// when the interchange has none): stable, so a resubmission rewrites the same files.
 pub fn answer_file_name(file_name: &str, captured: &Captured, answer: &Answer) -> String {
-    let isa13 = match captured.report.isa13().map(str::trim).filter(|n| !n.is_empty()) {
+    let isa13 = match captured.report().isa13().map(str::trim).filter(|n| !n.is_empty()) {
         Some(isa13) => safe(isa13),
         None => format!("at{}", captured.offset),
     };

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::error::StoreError;
-use super::{Store, to_stored_precision};
+use super::{NewCase, Store, to_stored_precision};
 
 /// Where the interchange stands in the log.
 pub mod status {
@@ -244,12 +244,16 @@ impl Store {
         }
     }
 
-    /// Records the answers sent for an interchange and the cases it produced, and sets its status:
-    /// one transaction. Outputs are numbered after those already recorded.
+    /// Records what an interchange produced, in one transaction: the new cases it created
+    /// (`new_cases`, inserted as [`Store::insert_cases`] would), the answers sent (numbered after
+    /// those already recorded), its links to cases (`case_ids`: the new ones and any other it
+    /// concerns) and its new status. All or nothing, so that a crash never leaves cases without
+    /// the log entry that prevents their creation a second time.
     pub async fn record_answers(
         &self,
         interchange_id: i64,
         status: &str,
+        new_cases: &[NewCase],
         outputs: &[NewOutput],
         case_ids: &[String],
         at: DateTime<Utc>,
@@ -304,12 +308,19 @@ impl Store {
         }
         match self {
             Store::Sqlite(store) => {
-                let tx = store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
+                let mut tx =
+                    store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
                 let at = timestamp_text(at);
+                for new in new_cases {
+                    super::sqlite::insert_case_in(&mut tx, &new.case, &new.events, &new.timers).await?;
+                }
                 run!(tx, &at)
             }
             Store::Postgres(store) => {
-                let tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
+                let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
+                if !new_cases.is_empty() {
+                    super::postgres::batch::insert_new_cases(&mut tx, new_cases).await?;
+                }
                 run!(tx, at)
             }
         }

@@ -5,7 +5,7 @@
 //! nothing); timers are claimed with `FOR UPDATE SKIP LOCKED` so that instances never take the same
 //! timer and never wait on each other; sequences are one atomic upsert.
 
-mod batch;
+pub(super) mod batch;
 
 use std::time::Duration;
 
