@@ -28,7 +28,7 @@ CREATE INDEX interchanges_received ON interchanges (received_at);
 -- Every answer interchange (TA1, 999, 278, 271) sent for an inbound one, in the order written.
 CREATE TABLE interchange_outputs (
     interchange_id BIGINT NOT NULL REFERENCES interchanges (id),
-    seq            INTEGER NOT NULL,
+    seq            BIGINT NOT NULL,
     kind           TEXT NOT NULL,
     control_number TEXT NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,

@@ -91,6 +91,10 @@ pub async fn process_interchange(
                     .collect();
                 return Ok(Disposition::Resubmitted { answers, first_received: entry.received_at });
             }
+            Judgement::KnownDuplicate(original) => {
+                // Already kept (the same bytes came before): refused again, not stored twice.
+                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at });
+            }
             Judgement::OtherContent(original) => {
                 new.status = status::DUPLICATE_CONTROL_NUMBER.to_owned();
                 new.duplicate_of = Some(original.id);
@@ -132,10 +136,15 @@ enum Judgement<'a> {
     Answered(&'a InterchangeEntry),
     /// Other bytes under the same sender and control number: the original.
     OtherContent(&'a InterchangeEntry),
+    /// The same bytes as a duplicate already kept: the original it repeats.
+    KnownDuplicate(&'a InterchangeEntry),
 }
 
 fn judge<'a>(earlier: &'a [InterchangeEntry], content_sha256: &str) -> Judgement<'a> {
     if let Some(same) = earlier.iter().find(|entry| entry.content_sha256 == content_sha256) {
+        if let Some(original) = same.duplicate_of.and_then(|id| earlier.iter().find(|entry| entry.id == id)) {
+            return Judgement::KnownDuplicate(original);
+        }
         return if same.status == status::RECEIVED {
             Judgement::Unanswered(same.id)
         } else {
@@ -168,7 +177,7 @@ mod tests {
         assert!(matches!(judge(&[], "a"), Judgement::New));
         let log = [entry(1, "a", status::ANSWERED, None), entry(2, "b", status::DUPLICATE_CONTROL_NUMBER, Some(1))];
         assert!(matches!(judge(&log, "a"), Judgement::Answered(e) if e.id == 1));
-        assert!(matches!(judge(&log, "b"), Judgement::Answered(e) if e.id == 2));
+        assert!(matches!(judge(&log, "b"), Judgement::KnownDuplicate(e) if e.id == 1));
         assert!(matches!(judge(&log, "c"), Judgement::OtherContent(e) if e.id == 1));
         let crashed = [entry(3, "a", status::RECEIVED, None)];
         assert!(matches!(judge(&crashed, "a"), Judgement::Unanswered(3)));
