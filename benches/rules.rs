@@ -1,12 +1,17 @@
 //! UM rule throughput: the intake decision alone (pure rules over the sample configuration), a
 //! submit through the case service on the in-memory repository, and the submit + reviewer
-//! decision workflow path. Run: `cargo bench --bench rules -- --quick`.
+//! decision workflow path, on the in-memory repository, on SQLite and (with DATABASE_URL) on
+//! PostgreSQL. Run: `cargo bench --bench rules` (figures in BENCHMARKS.md).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use umgate::storage::Store;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -92,15 +97,87 @@ fn intake(c: &mut Criterion) {
     group.finish();
 }
 
-fn service_paths(c: &mut Criterion) {
+/// Where the service keeps its cases: memory, or a real store.
+trait RepositoryFactory {
+    type Repository: umgate::domain::CaseRepository;
+    fn name(&self) -> String;
+    fn make(&self, runtime: &tokio::runtime::Runtime) -> Self::Repository;
+}
+
+struct InMemory;
+
+impl RepositoryFactory for InMemory {
+    type Repository = MemoryRepository;
+    fn name(&self) -> String {
+        "MemoryRepository".into()
+    }
+    fn make(&self, _runtime: &tokio::runtime::Runtime) -> MemoryRepository {
+        MemoryRepository::new()
+    }
+}
+
+/// A fresh SQLite file per measured batch (synchronous=FULL, as in production).
+struct Sqlite(tempfile::TempDir);
+
+impl RepositoryFactory for Sqlite {
+    type Repository = Store;
+    fn name(&self) -> String {
+        "SQLite store".into()
+    }
+    fn make(&self, runtime: &tokio::runtime::Runtime) -> Store {
+        let path = self.0.path().join(format!("bench-{}.db", FRESH.fetch_add(1, Ordering::Relaxed)));
+        runtime.block_on(Store::connect(&format!("sqlite://{}", path.display()))).unwrap()
+    }
+}
+
+/// A fresh PostgreSQL database per measured batch, made from DATABASE_URL and dropped at the end.
+struct Postgres {
+    admin_url: String,
+    databases: std::sync::Mutex<Vec<String>>,
+}
+
+impl RepositoryFactory for Postgres {
+    type Repository = Store;
+    fn name(&self) -> String {
+        "PostgreSQL store".into()
+    }
+    fn make(&self, runtime: &tokio::runtime::Runtime) -> Store {
+        let name = format!("umgate_bench_{}_{}", std::process::id(), FRESH.fetch_add(1, Ordering::Relaxed));
+        runtime.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        });
+        self.databases.lock().unwrap().push(name.clone());
+        let url = match self.admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("DATABASE_URL names no database"),
+        };
+        runtime.block_on(Store::connect(&url)).unwrap()
+    }
+}
+
+impl Postgres {
+    fn drop_databases(&self, runtime: &tokio::runtime::Runtime) {
+        let names: Vec<String> = self.databases.lock().unwrap().drain(..).collect();
+        runtime.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+            for name in names {
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+            }
+        });
+    }
+}
+
+static FRESH: AtomicUsize = AtomicUsize::new(0);
+
+fn service_paths_on<F: RepositoryFactory>(c: &mut Criterion, runtime: &tokio::runtime::Runtime, factory: &F) {
     let policy = policy();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let start = Utc.with_ymd_and_hms(2026, 3, 4, 14, 0, 0).unwrap();
-    let mut group = c.benchmark_group("service on MemoryRepository");
+    let mut group = c.benchmark_group(format!("service on {}", factory.name()));
     group.throughput(Throughput::Elements(1));
     // Each measured batch gets a fresh repository with one member per request.
     let fresh = |iterations: u64| {
-        let repository = MemoryRepository::new();
+        let repository = factory.make(runtime);
         let requests: Vec<_> = (0..iterations as usize)
             .map(|index| {
                 let member = member(index);
@@ -143,6 +220,20 @@ fn service_paths(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+fn service_paths(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    service_paths_on(c, &runtime, &InMemory);
+    service_paths_on(c, &runtime, &Sqlite(tempfile::tempdir().unwrap()));
+    match std::env::var("DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let postgres = Postgres { admin_url, databases: std::sync::Mutex::new(Vec::new()) };
+            service_paths_on(c, &runtime, &postgres);
+            postgres.drop_databases(&runtime);
+        }
+        _ => eprintln!("PostgreSQL store benchmark skipped: set DATABASE_URL=postgres://... to run it"),
+    }
 }
 
 criterion_group! {
