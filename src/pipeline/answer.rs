@@ -11,7 +11,7 @@
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::numbers::{NumberSource, Tally};
+use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
 use crate::storage::interchanges::status;
@@ -111,9 +111,7 @@ pub async fn process_interchange(
             return Err(error);
         }
     };
-    let mut tally = Tally::default();
-    responder.write(trees, &decisions, &mut tally);
-    let mut reserved = numbers.reserve(store, tally).await?;
+    let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
     let answers = responder.write(trees, &decisions, reserved.as_mut());
     let outputs: Vec<NewOutput> = answers
         .iter()

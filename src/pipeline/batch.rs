@@ -9,6 +9,7 @@
 //! they were answered; case and authorization numbers come from blocks reserved in one statement.
 //! Reads the batch path does not make (the review queue, timers) go straight to the store.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +17,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     Case, CaseEvent, CaseRepository, CaseUpdate, DueTimer, MemberRecord, RepositoryError, TimerRequest,
 };
-use crate::storage::repository::{AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, new_case};
+use crate::storage::repository::{
+    AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, case_from_record, member_from_row, new_case,
+};
 use crate::storage::{NewCase, Store};
 
 /// The largest block of numbers reserved at once; blocks grow from 1 to this as a run goes on, so
@@ -46,9 +49,17 @@ struct HeldCase {
     timers: Vec<TimerRequest>,
 }
 
+/// Members and their stored cases read ahead for the requests of one interchange.
+#[derive(Debug, Default)]
+struct Known {
+    members: HashMap<String, Option<MemberRecord>>,
+    cases: HashMap<String, Vec<Case>>,
+}
+
 #[derive(Debug, Default)]
 struct Held {
     cases: Vec<HeldCase>,
+    known: Known,
     case_numbers: Block,
     authorization_numbers: Block,
 }
@@ -79,15 +90,44 @@ impl BatchRepository {
         self.held().cases.iter().map(|held| held.case.id.clone()).collect()
     }
 
-    /// The held cases as store records, for `Store::record_answers`; nothing is held afterwards.
+    /// The held cases as store records, for `Store::record_answers`; nothing is held afterwards,
+    /// and what was read ahead is forgotten (it no longer includes every case).
     pub fn take_new_cases(&self) -> Result<Vec<NewCase>, RepositoryError> {
-        let cases = std::mem::take(&mut self.held().cases);
+        let cases = {
+            let mut held = self.held();
+            held.known = Known::default();
+            std::mem::take(&mut held.cases)
+        };
         cases.iter().map(|held| new_case(&held.case, &held.events, &held.timers)).collect()
     }
 
     /// Forgets the held cases (the interchange failed; nothing of it is stored).
     pub fn discard(&self) {
-        self.held().cases.clear();
+        let mut held = self.held();
+        held.cases.clear();
+        held.known = Known::default();
+    }
+
+    /// Reads these members and all their stored cases in two queries, so that the requests of an
+    /// interchange do not each make two round trips. Replaces what was read ahead before.
+    pub async fn read_ahead(&self, member_ids: &[String]) -> Result<(), RepositoryError> {
+        let backend = |error: crate::storage::StoreError| RepositoryError::Backend(error.to_string());
+        let rows = self.store.members_by_ids(member_ids).await.map_err(backend)?;
+        let records = self.store.cases_by_members(member_ids).await.map_err(backend)?;
+        let mut known = Known::default();
+        for id in member_ids {
+            known.members.insert(id.clone(), None);
+        }
+        for row in rows {
+            let member = member_from_row(row)?;
+            known.members.insert(member.member_id.clone(), Some(member));
+        }
+        for record in records {
+            let case = case_from_record(record)?;
+            known.cases.entry(case.member_id().to_owned()).or_default().push(case);
+        }
+        self.held().known = known;
+        Ok(())
     }
 
     async fn next_number(
@@ -175,7 +215,17 @@ impl CaseRepository for BatchRepository {
     }
 
     async fn cases_for_member(&self, member_id: &str) -> Result<Vec<Case>, RepositoryError> {
-        let mut cases = CaseRepository::cases_for_member(&self.store, member_id).await?;
+        let known = {
+            let held = self.held();
+            held.known
+                .members
+                .contains_key(member_id)
+                .then(|| held.known.cases.get(member_id).cloned().unwrap_or_default())
+        };
+        let mut cases = match known {
+            Some(cases) => cases,
+            None => CaseRepository::cases_for_member(&self.store, member_id).await?,
+        };
         let held: Vec<Case> = self
             .held()
             .cases
@@ -212,10 +262,15 @@ impl CaseRepository for BatchRepository {
     }
 
     async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, RepositoryError> {
-        CaseRepository::get_member(&self.store, member_id).await
+        let known = self.held().known.members.get(member_id).cloned();
+        match known {
+            Some(member) => Ok(member),
+            None => CaseRepository::get_member(&self.store, member_id).await,
+        }
     }
 
     async fn upsert_member(&self, member: &MemberRecord) -> Result<(), RepositoryError> {
+        self.held().known.members.remove(&member.member_id);
         CaseRepository::upsert_member(&self.store, member).await
     }
 

@@ -1,11 +1,13 @@
 //! Cuts a stream into its interchanges, verbatim, while the validator reads it.
 //!
 //! Why a tee and not a second parser: the validator is the one authority on where an interchange
-//! starts (its report's offset). A tee keeps the bytes the validator has read; when the next
-//! interchange's report arrives (or the stream ends), the previous interchange is everything from
-//! its ISA up to the next ISA (or the end of the stream), so the stored copies, laid end to end,
-//! are the file itself from its first ISA on. Only the interchange being cut and the reader's
-//! look-ahead are held: memory stays flat in the file size.
+//! starts (its report's offset) and ends (the terminator of its last segment, normally the IEA). A
+//! tee keeps the bytes the validator has read, and each interchange is cut from its ISA to the end
+//! of its last segment, exactly: the same interchange resent in another file, with other line
+//! breaks around it, has the same bytes (and content hash). Line breaks between interchanges
+//! belong to none. What has no segment to end it (an unreadable ISA, bytes that are not X12) runs
+//! to the next interchange or the end of the stream. Only the interchange being cut and the
+//! reader's look-ahead are held: memory stays flat in the file size.
 
 use std::cell::RefCell;
 use std::io::Read;
@@ -79,7 +81,10 @@ pub struct Capture<F: FnMut(Captured)> {
     window: Rc<RefCell<Window>>,
     trees: TreeCollector<TreeSink>,
     finished: Rc<RefCell<Option<InterchangeTrees>>>,
+    /// An interchange without segments, waiting for the next one's start (or the end) as its end.
     pending: Option<InterchangeTrees>,
+    /// End (terminator included) of the last segment of the current interchange.
+    last_end: Option<u64>,
     sink: F,
 }
 
@@ -95,7 +100,10 @@ pub fn capture<R: Read, F: FnMut(Captured)>(input: R, sink: F) -> (Tee<R>, Captu
     let finished = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&finished);
     let trees = TreeCollector::new(Box::new(move |trees| *slot.borrow_mut() = Some(trees)) as TreeSink);
-    (Tee { inner: input, window: Rc::clone(&window) }, Capture { window, trees, finished, pending: None, sink })
+    (
+        Tee { inner: input, window: Rc::clone(&window) },
+        Capture { window, trees, finished, pending: None, last_end: None, sink },
+    )
 }
 
 impl<F: FnMut(Captured)> Capture<F> {
@@ -103,6 +111,11 @@ impl<F: FnMut(Captured)> Capture<F> {
         let offset = trees.report.offset;
         let bytes = self.window.borrow_mut().cut(offset, end);
         (self.sink)(Captured { trees, offset, bytes });
+    }
+
+    fn segment_seen(&mut self, segment: &Segment<'_>) {
+        let end = segment.offset + segment.raw.text.len() as u64 + u64::from(segment.terminated);
+        self.last_end = Some(self.last_end.map_or(end, |last| last.max(end)));
     }
 
     /// Hands out the last interchange: it runs to the end of what was read. Call after
@@ -117,6 +130,7 @@ impl<F: FnMut(Captured)> Capture<F> {
 
 impl<F: FnMut(Captured)> Observer for Capture<F> {
     fn envelope_segment(&mut self, segment: &Segment<'_>) {
+        self.segment_seen(segment);
         self.trees.envelope_segment(segment);
     }
 
@@ -125,6 +139,7 @@ impl<F: FnMut(Captured)> Observer for Capture<F> {
     }
 
     fn set_segment(&mut self, validator: &SetValidator<'_>, segment: &Segment<'_>, placement: Placement) {
+        self.segment_seen(segment);
         self.trees.set_segment(validator, segment, placement);
     }
 
@@ -139,7 +154,10 @@ impl<F: FnMut(Captured)> Observer for Capture<F> {
         if let Some(previous) = self.pending.take() {
             self.emit(previous, offset);
         }
-        self.pending = Some(trees);
+        match self.last_end.take() {
+            Some(end) if end > offset => self.emit(trees, end),
+            _ => self.pending = Some(trees),
+        }
     }
 }
 
@@ -166,15 +184,28 @@ mod tests {
     }
 
     #[test]
-    fn interchanges_laid_end_to_end_are_the_file() {
-        let file = format!("{}\r\n{}\n{}", interchange("000000001", "~"), interchange("000000002", "~"), "garbage");
+    fn each_interchange_is_cut_from_its_isa_to_its_iea_and_the_rest_is_kept_apart() {
+        let (first, second) = (interchange("000000001", "~"), interchange("000000002", "~"));
+        let file = format!("{first}\r\n{second}\ngarbage");
         let captured = cut(file.as_bytes());
-        assert!(captured.len() >= 2, "{}", captured.len());
-        let joined: Vec<u8> = captured.iter().flat_map(|c| c.bytes.clone()).collect();
-        assert_eq!(joined, file.as_bytes());
+        assert_eq!(captured.len(), 3, "{captured:?}");
+        assert_eq!(captured[0].bytes, first.as_bytes());
         assert_eq!(captured[0].report().isa13(), Some("000000001"));
-        assert!(captured[0].bytes.ends_with(b"IEA*1*000000001~\r\n"));
-        assert_eq!(captured[1].offset, captured[0].bytes.len() as u64);
+        assert_eq!(captured[1].bytes, second.as_bytes());
+        assert_eq!(captured[1].offset, first.len() as u64 + 2);
+        // Not X12: kept as it is, to the end.
+        assert_eq!(captured[2].bytes, b"garbage");
+        // The same interchange alone in a file without line breaks: the same bytes.
+        assert_eq!(cut(second.as_bytes())[0].bytes, second.as_bytes());
+    }
+
+    #[test]
+    fn a_truncated_interchange_runs_to_its_last_segment() {
+        let whole = interchange("000000003", "~");
+        let truncated = &whole[..whole.find("GE*").unwrap()];
+        let captured = cut(truncated.as_bytes());
+        assert_eq!(captured.len(), 1);
+        assert_eq!(captured[0].bytes, truncated.as_bytes());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! Why reserved blocks: the acknowledgment writers ask for numbers synchronously, one at a time,
 //! while the store hands them out asynchronously and must never give one twice, even to two runs
-//! or two instances. So the answers of an interchange are first written with a counting stand-in
-//! to learn how many numbers they take; exactly that many are then reserved from the store's
-//! sequences in one statement each, and the answers written for real from the reserved blocks.
+//! or two instances. So the numbers an interchange's answers take are counted first (the small
+//! TA1 and 999 written with a counting stand-in, the replies counted from their sets); exactly that
+//! many are then reserved from the store's sequences in one statement each, and the answers
+//! written from the reserved blocks.
 //! Under the fixed-time test mode the numbers count from 1 for the run instead, so that golden
 //! files are reproducible.
 

@@ -2,9 +2,9 @@
 //! response to every accepted 278 request (after the UM engine decided it: a case, or an intake
 //! reject), a 278 inquiry response to every X215 inquiry, and a 271 to every 270.
 //!
-//! Why two steps: deciding is asynchronous and happens once (it creates cases), writing is pure
-//! and may run twice (first to count the control numbers the answers need, then with the numbers
-//! reserved for them, see [`super::numbers`]).
+//! Why separate steps: deciding is asynchronous and happens once (it creates cases); the control
+//! numbers the answers need are counted next and reserved (see [`super::numbers`]); writing is
+//! then pure.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::PipelineError;
 use super::batch::BatchRepository;
+use super::numbers::Tally;
 use crate::ack::{ControlNumbers, Outbound, ack_999_interchange, ta1_interchange};
 use crate::domain::rules::IntakeRejection;
 use crate::domain::{Case, CaseService, Clock, Submission, UmPolicy};
@@ -113,17 +114,30 @@ impl Responder {
     pub async fn decide<'t>(&self, trees: &'t InterchangeTrees) -> Result<Decisions<'t>, PipelineError> {
         let mut decisions = Decisions::default();
         let today = self.outbound.at.date();
+        // The requests are read first, so that their members and cases are read in one go.
+        let requests: Vec<(&SetTree, Result<crate::domain::CaseRequest, x217::MappingError>)> =
+            trees.answerable().filter(|set| x217::is_request(set)).map(|set| (set, x217::read_request(set))).collect();
+        let mut member_ids: Vec<String> = requests
+            .iter()
+            .filter_map(|(_, request)| request.as_ref().ok().map(|request| request.member.member_id.clone()))
+            .collect();
+        member_ids.sort();
+        member_ids.dedup();
+        if !member_ids.is_empty() {
+            self.service.repository().read_ahead(&member_ids).await?;
+        }
+        for (set, request) in requests {
+            let outcome = match request {
+                Err(error) => Outcome::Unmapped(error),
+                Ok(request) => match self.service.submit(request).await? {
+                    Submission::Recorded(case) => Outcome::Case(case),
+                    Submission::Rejected(rejection) => Outcome::Rejected(rejection),
+                },
+            };
+            decisions.requests.push((set, outcome));
+        }
         for set in trees.answerable() {
-            if x217::is_request(set) {
-                let outcome = match x217::read_request(set) {
-                    Err(error) => Outcome::Unmapped(error),
-                    Ok(request) => match self.service.submit(request).await? {
-                        Submission::Recorded(case) => Outcome::Case(case),
-                        Submission::Rejected(rejection) => Outcome::Rejected(rejection),
-                    },
-                };
-                decisions.requests.push((set, outcome));
-            } else if x215::is_inquiry(set) {
+            if x215::is_inquiry(set) {
                 let answer = x215::answer_inquiry(&x215::read_inquiry(set), &self.service).await?;
                 decisions.inquiries.push((set, answer));
             } else if set.guide == x279::GUIDE && set.transaction == "inquiry" {
@@ -137,6 +151,25 @@ impl Responder {
             }
         }
         Ok(decisions)
+    }
+
+    /// How many control numbers [`Responder::write`] will take, without writing the replies
+    /// themselves (the TA1 and 999 are small and written to count; each reply takes one
+    /// interchange number and a group number per run of sets from one inbound group).
+    pub fn need(&self, trees: &InterchangeTrees, decisions: &Decisions<'_>) -> Tally {
+        let mut tally = Tally::default();
+        let _ = ta1_interchange(&trees.report, &self.outbound, &mut tally);
+        let _ = ack_999_interchange(&trees.report, &self.outbound, &mut tally);
+        let replies = [
+            decisions.requests.iter().map(|(set, _)| set.group_index).collect::<Vec<_>>(),
+            decisions.inquiries.iter().map(|(set, _)| set.group_index).collect(),
+            decisions.eligibility.iter().map(|(set, _)| set.group_index).collect(),
+        ];
+        for groups in replies.iter().filter(|groups| !groups.is_empty()) {
+            tally.interchanges += 1;
+            tally.groups += 1 + groups.windows(2).filter(|pair| pair[0] != pair[1]).count() as u32;
+        }
+        tally
     }
 
     /// The answer interchanges, in order: TA1, 999, 278 responses, X215 responses, 271s.

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod interchanges;
 pub mod postgres;
+pub mod prefetch;
 pub mod records;
 pub mod repository;
 pub mod sqlite;

@@ -169,7 +169,8 @@ fn case_record(case: &Case, updated_at: DateTime<Utc>) -> Result<CaseRecord, Rep
     })
 }
 
-fn case_from_record(record: CaseRecord) -> Result<Case, RepositoryError> {
+/// A stored case record as the domain's case.
+pub fn case_from_record(record: CaseRecord) -> Result<Case, RepositoryError> {
     from_json(record.body, "case")
 }
 
@@ -241,7 +242,8 @@ fn member_row(member: &MemberRecord) -> Result<MemberRow, RepositoryError> {
     })
 }
 
-fn member_from_row(row: MemberRow) -> Result<MemberRecord, RepositoryError> {
+/// A stored roster row as the domain's member.
+pub fn member_from_row(row: MemberRow) -> Result<MemberRecord, RepositoryError> {
     Ok(MemberRecord {
         line_of_business: from_json(Value::String(row.line_of_business), "member line of business")?,
         member_id: row.member_id,
