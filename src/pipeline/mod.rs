@@ -4,7 +4,7 @@
 //! Why this shape: reading and validating is CPU work, logging and deciding is database work; a
 //! reader thread validates and cuts the files into interchanges ([`capture`]) while the caller's
 //! async runtime logs and answers them ([`answer`]), one interchange at a time through a channel
-//! of one, so both cores work and memory stays flat in the file size. This layer sits at the edge:
+//! of none (a hand-over), so both cores work and memory stays flat in the file size. This layer sits at the edge:
 //! it joins validation, acknowledgments and storage, and knows nothing of the command line.
 
 pub mod answer;
@@ -110,7 +110,9 @@ pub fn run(
             .map_err(|source| PipelineError::Write { path: dir.display().to_string(), source })?;
     }
     std::thread::scope(|scope| {
-        let (sender, receiver) = tokio::sync::mpsc::channel::<Item>(1);
+        // A rendezvous: the reader hands an interchange over only when the previous one is done, so
+        // at most two are in memory (the one being answered, the one read next).
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Item>(0);
         let reader = scope.spawn(move || read_files(options, &sender));
         let outcome = runtime.block_on(consume(receiver, responder, numbers, options));
         // On an error the receiver is gone and the reader stops at its next read.
@@ -122,13 +124,14 @@ pub fn run(
 }
 
 async fn consume(
-    mut receiver: tokio::sync::mpsc::Receiver<Item>,
+    receiver: std::sync::mpsc::Receiver<Item>,
     responder: &Responder,
     mut numbers: NumberSource,
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     let mut summary = Summary { files: options.files.len(), all_accepted: true, ..Summary::default() };
-    while let Some(item) = receiver.recv().await {
+    // Waiting for the reader blocks this thread: nothing else runs on it meanwhile.
+    while let Ok(item) = receiver.recv() {
         let (file_name, captured) = match item {
             Item::Interchange { file_name, captured } => (file_name, captured),
             Item::Failed(error) => return Err(error),
@@ -206,7 +209,7 @@ fn safe(text: &str) -> String {
 }
 
 /// The reader thread: validates and cuts every file, in order, and sends what it finds.
-fn read_files(options: &BatchOptions<'_>, sender: &tokio::sync::mpsc::Sender<Item>) {
+fn read_files(options: &BatchOptions<'_>, sender: &std::sync::mpsc::SyncSender<Item>) {
     let total: u64 = options.files.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|m| m.len()).sum();
     let bar = options.progress.then(|| {
         let bar = indicatif::ProgressBar::new(total);
@@ -222,7 +225,7 @@ fn read_files(options: &BatchOptions<'_>, sender: &tokio::sync::mpsc::Sender<Ite
         let file = match File::open(path) {
             Ok(file) => file,
             Err(source) => {
-                let _ = sender.blocking_send(Item::Failed(PipelineError::Open { file: shown, source }));
+                let _ = sender.send(Item::Failed(PipelineError::Open { file: shown, source }));
                 return;
             }
         };
@@ -237,14 +240,14 @@ fn read_files(options: &BatchOptions<'_>, sender: &tokio::sync::mpsc::Sender<Ite
         let input = Stoppable { inner: input, stopped: Rc::clone(&stopped) };
         let (tee, mut observer) = capture::capture(input, |captured| {
             let item = Item::Interchange { file_name: file_name.clone(), captured };
-            if sender.blocking_send(item).is_err() {
+            if sender.send(item).is_err() {
                 stopped.set(true);
             }
         });
         let outcome = validate_stream(tee, &shown, options.guides, &mut observer);
         observer.finish();
         if let Err(error) = outcome {
-            let _ = sender.blocking_send(Item::Failed(PipelineError::Read { file: shown, message: error.to_string() }));
+            let _ = sender.send(Item::Failed(PipelineError::Read { file: shown, message: error.to_string() }));
             return;
         }
     }

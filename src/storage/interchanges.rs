@@ -311,9 +311,7 @@ impl Store {
                 let mut tx =
                     store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
                 let at = timestamp_text(at);
-                for new in new_cases {
-                    super::sqlite::insert_case_in(&mut tx, &new.case, &new.events, &new.timers).await?;
-                }
+                super::sqlite_bulk::insert_new_cases(&mut tx, new_cases).await?;
                 run!(tx, &at)
             }
             Store::Postgres(store) => {

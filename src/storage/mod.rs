@@ -15,6 +15,7 @@ pub mod prefetch;
 pub mod records;
 pub mod repository;
 pub mod sqlite;
+mod sqlite_bulk;
 
 use std::path::PathBuf;
 use std::str::FromStr;

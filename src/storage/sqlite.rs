@@ -315,7 +315,7 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     tx.commit().await.map_err(|error| StoreError::database(OP, error))
 }
 
-pub(super) async fn insert_case_in(
+async fn insert_case_in(
     tx: &mut Transaction<'static, Sqlite>,
     case: &CaseRecord,
     events: &[NewEvent],
