@@ -76,7 +76,9 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Process batch files without the daemon: every interchange through validation, the
-    /// transaction log and its answers (TA1, 999), one file per answer interchange in DIR.
+    /// transaction log, the mapping and the UM rules (278 requests become cases, 270s are answered
+    /// from the roster, 278 inquiries from the cases) and its answers (TA1, 999, 278 responses,
+    /// 271s), one file per answer interchange in DIR.
     ///
     /// Every inbound interchange is stored verbatim with its answers before they are written. The
     /// same interchange (sender ISA05/ISA06 + ISA13, same bytes) processed again is answered again
