@@ -409,6 +409,44 @@ async fn inquiries_are_answered_from_the_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A member id alone must not open a member's cases: the inquiry must carry the date of birth and
+/// the requester's NPI, and a provider only sees the cases it requested.
+#[tokio::test]
+async fn inquiries_need_the_birth_date_and_show_only_the_requesters_own_cases() {
+    use umgate::mapping::x215::{answer_inquiry, is_inquiry, read_inquiry, write_inquiry_response_interchange};
+    let service = service().await;
+    let request = std::fs::read(common::samples_dir().join("x12/278-request-oncology-folfox-colon.x12")).unwrap();
+    respond(&service, &request).await;
+    let base =
+        std::fs::read_to_string(common::samples_dir().join("x12/278-inquiry-by-certification-number.x12")).unwrap();
+    // Removing a segment means one less in SE01.
+    let without = |segment: &str| base.replace(segment, "").replace("SE*14*0001", "SE*13*0001");
+    let guides = GuideSet::builtin().unwrap();
+    let mut failures = Vec::new();
+    for (what, text, expected) in [
+        ("no date of birth", without("DMG*D8*19680412*F~\n"), "AAA 2010C 58"),
+        ("no requester NPI", base.replace("*WELBY*MARCUS****XX*1234567893~", "*WELBY*MARCUS~"), "AAA 2010B 43"),
+        ("another provider", base.replace("XX*1234567893", "XX*1245319599"), "AAA 2000E AA"),
+        ("the requester", base.clone(), "HCR A1 A1 A1 A1"),
+    ] {
+        let trees = read_trees(text.as_bytes(), what, guides).unwrap();
+        let mut answers = Vec::new();
+        for set in trees[0].answerable().filter(|set| is_inquiry(set)) {
+            answers.push((set, answer_inquiry(&read_inquiry(set), &service).await.unwrap()));
+        }
+        assert_eq!(answers.len(), 1, "{what}: the inquiry must pass validation");
+        let response =
+            write_inquiry_response_interchange(&trees[0], &answers, &outbound(), &mut Counter::starting_at(500))
+                .unwrap();
+        match check_with_our_validator(what, &response) {
+            Ok(ours) if outcome_of(&ours) == expected => {}
+            Ok(ours) => failures.push(format!("{what}: expected {expected}, got {}", outcome_of(&ours))),
+            Err(error) => failures.push(error),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// One interchange of two groups (two sets, then one) made of sample requests.
 fn multi_group_interchange() -> Vec<u8> {
     let body = |file: &str, st02: &str| {

@@ -56,10 +56,17 @@ pub struct Address {
 }
 
 /// The member as the request identifies them (2010C).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRef {
     pub member_id: String,
     pub birth_date: NaiveDate,
+}
+
+/// Redacted: a `{:?}` of a case (in a panic, an `expect`, a trace) must not carry PHI.
+impl std::fmt::Debug for MemberRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberRef").field("member_id", &"<redacted>").field("birth_date", &"<redacted>").finish()
+    }
 }
 
 /// Requesting / ordering provider (2010B).
@@ -409,7 +416,7 @@ impl Case {
 }
 
 /// A roster entry: who is covered, by which plan and line of business, and when (SPEC §8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
     pub member_id: String,
     pub first_name: String,
@@ -420,6 +427,21 @@ pub struct MemberRecord {
     pub line_of_business: LineOfBusiness,
     pub coverage_start: NaiveDate,
     pub coverage_end: Option<NaiveDate>,
+}
+
+/// Redacted like [`MemberRef`]: identity fields are PHI; plan and coverage are not.
+impl std::fmt::Debug for MemberRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberRecord")
+            .field("member_id", &"<redacted>")
+            .field("name", &"<redacted>")
+            .field("birth_date", &"<redacted>")
+            .field("plan", &self.plan)
+            .field("line_of_business", &self.line_of_business)
+            .field("coverage_start", &self.coverage_start)
+            .field("coverage_end", &self.coverage_end)
+            .finish()
+    }
 }
 
 impl MemberRecord {
@@ -445,6 +467,30 @@ mod tests {
         assert_eq!(CaseStatus::NoActionRequired.hcr01(), Some("NA"));
         assert_eq!(CaseStatus::InProgress.hcr01(), None);
         assert_eq!(LineStatus::Denied.hcr01(), "A3");
+    }
+
+    #[test]
+    fn debug_output_of_a_case_carries_no_member_identity() {
+        let mut case = test_support::sample_case("C1", DateTime::<Utc>::MIN_UTC);
+        case.request.member.birth_date = NaiveDate::from_ymd_opt(1968, 4, 12).unwrap_or(NaiveDate::MIN);
+        let member = &case.request.member;
+        let text = format!("{case:?}");
+        assert!(!text.contains(&member.member_id), "member id in {text}");
+        assert!(!text.contains(&member.birth_date.to_string()) && !text.contains(&format!("{:?}", member.birth_date)));
+        let record = MemberRecord {
+            member_id: member.member_id.clone(),
+            first_name: "JANE".into(),
+            last_name: "SAMPLE".into(),
+            birth_date: member.birth_date,
+            gender: None,
+            plan: "cigna-commercial".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            coverage_start: member.birth_date,
+            coverage_end: None,
+        };
+        let text = format!("{record:?}");
+        assert!(!text.contains(&member.member_id) && !text.contains("JANE") && !text.contains("SAMPLE"), "{text}");
+        assert!(text.contains("cigna-commercial"));
     }
 
     #[test]

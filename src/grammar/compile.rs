@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{DataType, ElementUsage, Guide, Loop, Node, SegmentUsage, SyntaxRule, Transaction, Usage};
+use super::model::{
+    DataType, ElementUsage, Guide, Loop, Node, SegmentTag, SegmentUsage, SyntaxRule, Transaction, Usage,
+};
 use super::raw::{RawElementDef, RawElementOverride, RawGuide, RawMax, RawNode, RawSegmentDef};
 
 /// A grammar file that cannot be used, with where the problem is.
@@ -146,8 +148,11 @@ impl Compiler<'_> {
                 return Err(self.invalid(path, format!("syntax rule {rule:?} names an element {id} does not have")));
             }
         }
+        let tag = SegmentTag::of(id.as_bytes())
+            .ok_or_else(|| self.invalid(path, format!("segment id {id:?} is not 1 to 3 characters")))?;
         Ok(SegmentUsage {
             id: id.to_owned(),
+            tag,
             name: raw.name.clone().unwrap_or_else(|| def.name.clone()),
             usage: self.usage(path, &raw.usage)?,
             max: self.max(path, raw.max.as_ref())?,

@@ -88,6 +88,8 @@ impl Loop {
 #[derive(Debug, Clone)]
 pub struct SegmentUsage {
     pub id: String,
+    /// `id` packed into an integer: placing a segment compares these, not strings.
+    pub tag: SegmentTag,
     pub name: String,
     pub usage: Usage,
     pub max: u32,
@@ -96,6 +98,23 @@ pub struct SegmentUsage {
     pub key: Option<(usize, usize, Vec<String>)>,
     pub elements: Vec<ElementUsage>,
     pub rules: Vec<SyntaxRule>,
+}
+
+/// A segment id (2 or 3 ASCII bytes in X12) packed with its length into one integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SegmentTag(u32);
+
+impl SegmentTag {
+    pub const HL: SegmentTag = SegmentTag((2 << 24) | ((b'H' as u32) << 8) | b'L' as u32);
+
+    /// `None` for an id no guide can have (empty, or longer than 3 bytes).
+    pub fn of(id: &[u8]) -> Option<SegmentTag> {
+        if id.is_empty() || id.len() > 3 {
+            return None;
+        }
+        let packed = id.iter().fold(0u32, |packed, byte| (packed << 8) | u32::from(*byte));
+        Some(SegmentTag(((id.len() as u32) << 24) | packed))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@
 
 use super::elements::check_elements;
 use super::errors::{ElementCode, ElementError, SegmentCode, SegmentError};
-use super::model::{Loop, Node, SegmentUsage, Transaction, Usage};
+use super::model::{Loop, Node, SegmentTag, SegmentUsage, Transaction, Usage};
 use crate::x12::Segment;
 
 /// More errors than this in one set are not reported (the set is rejected anyway).
@@ -125,7 +125,8 @@ impl<'g> SetValidator<'g> {
     pub fn segment(&mut self, segment: &Segment<'_>) -> Placement {
         self.position += 1;
         let id = segment.id();
-        let found = self.find(id, segment, true).or_else(|| self.find(id, segment, false));
+        let tag = SegmentTag::of(id);
+        let found = tag.and_then(|tag| self.find(tag, segment, true).or_else(|| self.find(tag, segment, false)));
         let Some((depth, index)) = found else {
             let code = self.classify_unplaced(id);
             let loop_id = self.frames.last().map(|f| f.lp.id.clone()).unwrap_or_default();
@@ -170,7 +171,7 @@ impl<'g> SetValidator<'g> {
                 elements: element_errors,
             });
         }
-        if usage.id == "HL" {
+        if usage.tag == SegmentTag::HL {
             self.check_hierarchy(elements);
         }
         Placement::Placed
@@ -211,7 +212,7 @@ impl<'g> SetValidator<'g> {
     }
 
     /// Finds the frame depth and child index where `id` fits, innermost frame first.
-    fn find(&self, id: &[u8], segment: &Segment<'_>, with_key: bool) -> Option<(usize, usize)> {
+    fn find(&self, tag: SegmentTag, segment: &Segment<'_>, with_key: bool) -> Option<(usize, usize)> {
         for depth in (0..self.frames.len()).rev() {
             let frame = &self.frames[depth];
             let start = run_start(frame.lp, frame.cursor);
@@ -221,7 +222,7 @@ impl<'g> SetValidator<'g> {
                     continue;
                 }
                 let usage = frame.lp.children[index].first_segment();
-                if usage.id.as_bytes() == id && (!with_key || key_matches(usage, segment)) {
+                if usage.tag == tag && (!with_key || key_matches(usage, segment)) {
                     return Some((depth, index));
                 }
             }
@@ -375,9 +376,9 @@ impl<'g> SetValidator<'g> {
 /// X12 puts them at one position of the standard, so they may come in any order.
 fn run_start(lp: &Loop, cursor: Option<usize>) -> usize {
     let Some(cursor) = cursor else { return 0 };
-    let id = &lp.children[cursor].first_segment().id;
+    let tag = lp.children[cursor].first_segment().tag;
     let mut start = cursor;
-    while start > 1 && lp.children[start - 1].first_segment().id == *id {
+    while start > 1 && lp.children[start - 1].first_segment().tag == tag {
         start -= 1;
     }
     start

@@ -115,22 +115,30 @@ pub fn read_inquiry(tree: &SetTree) -> Inquiry {
     }
 }
 
-/// Finds the cases an inquiry asks about. A case is only ever shown for its own member (and,
-/// when the inquiry names its requester by NPI, to that requester).
+/// Finds the cases an inquiry asks about. A case is only ever shown for its own member, and only
+/// to the provider that requested it.
 pub async fn answer_inquiry<L: CaseLookup>(inquiry: &Inquiry, lookup: &L) -> Result<InquiryAnswer, DomainError> {
     let not_found = |loop_id, reason, follow_up| Ok(InquiryAnswer::NotFound { loop_id, reason, follow_up });
     let Some(member) = lookup.member(&inquiry.member_id).await? else {
         // Subscriber/insured not found.
         return not_found("2010C", "75", "C");
     };
-    if inquiry.birth_date.is_some_and(|birth| birth != member.birth_date) {
+    // A member id alone must not open a member's cases to any submitter: the date of birth and
+    // the requester's NPI are both required, and only the requester's own cases are shown.
+    let Some(birth_date) = inquiry.birth_date else {
+        // Invalid/missing date of birth.
+        return not_found("2010C", "58", "C");
+    };
+    if birth_date != member.birth_date {
         // Patient birth date does not match the one on file.
         return not_found("2010C", "71", "C");
     }
-    let own = |case: &Case| {
-        case.member_id() == inquiry.member_id
-            && inquiry.requester_npi.as_ref().is_none_or(|npi| &case.request.requesting_provider.npi == npi)
+    let Some(requester_npi) = inquiry.requester_npi.as_deref().filter(|npi| !npi.is_empty()) else {
+        // Invalid/missing provider identification.
+        return not_found("2010B", "43", "C");
     };
+    let own =
+        |case: &Case| case.member_id() == inquiry.member_id && case.request.requesting_provider.npi == requester_npi;
     let by_reference = match (&inquiry.certification_number, &inquiry.case_id) {
         (Some(number), _) => Some(lookup.case_by_authorization_number(number).await?),
         (None, Some(id)) => Some(lookup.case_by_id(id).await?),
@@ -244,6 +252,7 @@ pub fn write_inquiry_response(
     if let Some(nm1) = inquiry_tree.find("2010B").and_then(|l| l.segment("NM1")) {
         out.push(echo(nm1));
     }
+    out.extend(aaa("2010B"));
     let subscriber = hl(&mut out, Some(requester), "22", with_event);
     if let Some(name) = inquiry_tree.find("2010C") {
         out.extend(name.segments.iter().filter(|s| matches!(s.id(), "NM1" | "REF" | "N3" | "N4")).map(echo));
