@@ -9,6 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod process;
+mod roster;
 mod to_json;
 mod validate;
 
@@ -73,6 +75,44 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Process batch files without the daemon: every interchange through validation, the
+    /// transaction log, the mapping and the UM rules (278 requests become cases, 270s are answered
+    /// from the roster, 278 inquiries from the cases) and its answers (TA1, 999, 278 responses,
+    /// 271s), one file per answer interchange in DIR.
+    ///
+    /// Every inbound interchange is stored verbatim with its answers before they are written. The
+    /// same interchange (sender ISA05/ISA06 + ISA13, same bytes) processed again is answered again
+    /// with the stored answers, byte for byte, and never processed twice; the same sender and ISA13
+    /// with other content is a duplicate control number: stored, reported on stderr and in the
+    /// summary, not processed and not answered. Answer files are named
+    /// `<input file name>.<ISA13>.<kind>.<control number>.x12` (kind: ta1, 999, 278, 271).
+    ///
+    /// Exit status: 0 when every functional group is accepted (A or E), 1 when any interchange or
+    /// group is rejected or a control number is a duplicate, 2 on usage, I/O or database errors.
+    #[command(after_help = "Examples:\n  \
+umgate process --out answers/ batch.x12\n  \
+umgate --db postgres://umgate@db/umgate process --json --out answers/ *.x12 | jq .cases_created")]
+    Process {
+        /// Configuration file.
+        #[arg(long, default_value = "samples/umgate.toml", value_name = "FILE")]
+        config: PathBuf,
+        /// Directory for the answer interchanges (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The summary as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        grammar: GrammarSource,
+        #[command(flatten)]
+        clock: FixedClock,
+        /// Interchange files (any number of interchanges each).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The member roster (eligibility and routing of requests to plans).
+    #[command(subcommand)]
+    Roster(RosterCommand),
     /// Print an interchange as a JSON tree: envelopes, transaction sets, the guide's loops,
     /// segments and elements (composites as arrays, repetitions under "repeats").
     ToJson {
@@ -181,6 +221,34 @@ pub enum GrammarCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Load members from a CSV file with the header
+    /// `member_id,first_name,last_name,birth_date,gender,plan,line_of_business,coverage_start,coverage_end`
+    /// (dates YYYY-MM-DD, coverage_end empty for open-ended; line_of_business one of commercial,
+    /// medicare, medicaid, dual; gender M, F, U or empty; plan a key of the configuration that
+    /// serves that line of business).
+    ///
+    /// Idempotent: a member already on the roster is replaced by the row. Bad rows are reported on
+    /// stderr as `FILE:LINE: skipped: reason` and skipped; the good rows still load. Exit status: 0
+    /// when every row loaded, 1 when some were skipped, 2 on usage, I/O or database errors.
+    #[command(after_help = "Examples:\n  \
+umgate roster import members.csv\n  \
+umgate gen 278 --count 1000 --roster r.csv -o batch.x12 && umgate roster import r.csv\n  \
+umgate roster import --json members.csv | jq .problems")]
+    Import {
+        /// Configuration whose plans the rows must name.
+        #[arg(long, default_value = "samples/umgate.toml", value_name = "FILE")]
+        config: PathBuf,
+        /// One JSON object on stdout: {"file", "imported", "skipped", "problems": [{"line", "reason"}]}.
+        #[arg(long)]
+        json: bool,
+        /// The roster CSV.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Load a configuration and every file it includes, and validate it all: syntax, types,
     /// unknown fields (typos), references (calendars, programs, upload profiles, cancer types),
@@ -227,8 +295,33 @@ fn init_tracing(json: bool) {
     }
 }
 
+/// The database URL: `--db` / `UMGATE_DATABASE_URL`, else SQLite under the data directory.
+fn database_url(db: Option<&str>, data_dir: &std::path::Path) -> String {
+    match db {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", data_dir.join("umgate.db").display()),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database = database_url(cli.db.as_deref(), &cli.data_dir);
     match cli.command {
+        Command::Roster(RosterCommand::Import { config, json, file }) => {
+            roster::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
+        }
+        Command::Process { config, out, json, grammar, clock, files } => {
+            let guides = grammar.load()?;
+            process::run(process::ProcessArgs {
+                files: &files,
+                config: &config,
+                out_dir: out.as_deref(),
+                database_url: &database,
+                json,
+                guides: &guides,
+                outbound: crate::ack::Outbound { at: clock.now()?, line_break: b"\n".to_vec() },
+                fixed: clock.fixed_time.is_some(),
+            })
+        }
         Command::Serve { config: _, listen } => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(crate::server::serve(crate::server::ServeOptions { listen, data_dir: cli.data_dir }))?;

@@ -9,10 +9,13 @@
 //! implement the domain's `CaseRepository` port.
 
 pub mod error;
+pub mod interchanges;
 pub mod postgres;
+pub mod prefetch;
 pub mod records;
 pub mod repository;
 pub mod sqlite;
+mod sqlite_bulk;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -21,6 +24,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
+pub use interchanges::{InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party};
 pub use postgres::PostgresStore;
 pub use records::{
     CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord, to_stored_precision,

@@ -5,7 +5,7 @@
 //! nothing); timers are claimed with `FOR UPDATE SKIP LOCKED` so that instances never take the same
 //! timer and never wait on each other; sequences are one atomic upsert.
 
-mod batch;
+pub(super) mod batch;
 
 use std::time::Duration;
 
@@ -27,10 +27,10 @@ const MAX_CONNECTIONS: u32 = 8;
 /// How long an operation waits for a free connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CASE_COLUMNS: &str = "id, version, status, plan, line_of_business, program, member_id, \
+pub(super) const CASE_COLUMNS: &str = "id, version, status, plan, line_of_business, program, member_id, \
     authorization_number, due_at, created_at, updated_at, body";
 const TIMER_COLUMNS: &str = "id, case_id, kind, fire_at, payload, claimed_by, claimed_until, done_at, cancelled";
-const MEMBER_COLUMNS: &str = "member_id, first_name, last_name, birth_date, gender, plan, line_of_business, \
+pub(super) const MEMBER_COLUMNS: &str = "member_id, first_name, last_name, birth_date, gender, plan, line_of_business, \
     coverage_start, coverage_end";
 
 /// A store on one PostgreSQL database.
@@ -64,6 +64,11 @@ impl PostgresStore {
     /// Closes every connection; pending operations finish first.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The connection pool, for the store's other tables (the interchange log).
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     async fn begin(&self, operation: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -404,7 +409,7 @@ fn json_column(row: &PgRow, name: &'static str) -> Result<Value, StoreError> {
     Ok(column::<Json<Value>>(row, name)?.0)
 }
 
-fn case_from_row(row: &PgRow) -> Result<CaseRecord, StoreError> {
+pub(super) fn case_from_row(row: &PgRow) -> Result<CaseRecord, StoreError> {
     Ok(CaseRecord {
         id: column(row, "id")?,
         version: column(row, "version")?,
@@ -446,7 +451,7 @@ fn timer_from_row(row: &PgRow) -> Result<TimerRecord, StoreError> {
     })
 }
 
-fn member_from_row(row: &PgRow) -> Result<MemberRecord, StoreError> {
+pub(super) fn member_from_row(row: &PgRow) -> Result<MemberRecord, StoreError> {
     Ok(MemberRecord {
         member_id: column(row, "member_id")?,
         first_name: column(row, "first_name")?,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::records::{CaseRecord, MemberRecord as MemberRow, NewEvent, NewTimer, TimerRecord};
+use super::records::{CaseRecord, MemberRecord as MemberRow, NewCase, NewEvent, NewTimer, TimerRecord};
 use super::{Store, StoreError};
 use crate::domain::{
     Actor, Case, CaseEvent, CaseRepository, CaseStatus, CaseUpdate, DueTimer, MemberRecord, RepositoryError, TimerKind,
@@ -20,8 +20,8 @@ use crate::domain::{
 };
 
 /// Sequence names of the two numbers the domain draws.
-const CASE_NUMBER_SEQUENCE: &str = "case_number";
-const AUTHORIZATION_NUMBER_SEQUENCE: &str = "authorization_number";
+pub const CASE_NUMBER_SEQUENCE: &str = "case_number";
+pub const AUTHORIZATION_NUMBER_SEQUENCE: &str = "authorization_number";
 
 impl CaseRepository for Store {
     async fn insert_case(
@@ -142,6 +142,16 @@ fn repository_error(case_id: &str, error: StoreError) -> RepositoryError {
     }
 }
 
+/// A new case as store records, for a batch insert (the batch path buffers the cases of an
+/// interchange and writes them in one transaction with the interchange's answers).
+pub fn new_case(case: &Case, events: &[CaseEvent], timers: &[TimerRequest]) -> Result<NewCase, RepositoryError> {
+    Ok(NewCase {
+        case: case_record(case, case.received_at)?,
+        events: new_events(&case.id, events)?,
+        timers: new_timers(&case.id, timers)?,
+    })
+}
+
 fn case_record(case: &Case, updated_at: DateTime<Utc>) -> Result<CaseRecord, RepositoryError> {
     Ok(CaseRecord {
         id: case.id.clone(),
@@ -159,7 +169,8 @@ fn case_record(case: &Case, updated_at: DateTime<Utc>) -> Result<CaseRecord, Rep
     })
 }
 
-fn case_from_record(record: CaseRecord) -> Result<Case, RepositoryError> {
+/// A stored case record as the domain's case.
+pub fn case_from_record(record: CaseRecord) -> Result<Case, RepositoryError> {
     from_json(record.body, "case")
 }
 
@@ -231,7 +242,8 @@ fn member_row(member: &MemberRecord) -> Result<MemberRow, RepositoryError> {
     })
 }
 
-fn member_from_row(row: MemberRow) -> Result<MemberRecord, RepositoryError> {
+/// A stored roster row as the domain's member.
+pub fn member_from_row(row: MemberRow) -> Result<MemberRecord, RepositoryError> {
     Ok(MemberRecord {
         line_of_business: from_json(Value::String(row.line_of_business), "member line of business")?,
         member_id: row.member_id,

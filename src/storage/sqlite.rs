@@ -30,10 +30,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections kept for one store (WAL lets readers run beside the one writer).
 const MAX_CONNECTIONS: u32 = 4;
 
-const CASE_COLUMNS: &str = "id, version, status, plan, line_of_business, program, member_id, \
+pub(super) const CASE_COLUMNS: &str = "id, version, status, plan, line_of_business, program, member_id, \
     authorization_number, due_at, created_at, updated_at, body";
 const TIMER_COLUMNS: &str = "id, case_id, kind, fire_at, payload, claimed_by, claimed_until, done_at, cancelled";
-const MEMBER_COLUMNS: &str = "member_id, first_name, last_name, birth_date, gender, plan, line_of_business, \
+pub(super) const MEMBER_COLUMNS: &str = "member_id, first_name, last_name, birth_date, gender, plan, line_of_business, \
     coverage_start, coverage_end";
 
 /// A store on one SQLite file.
@@ -70,6 +70,11 @@ impl SqliteStore {
     /// Closes every connection; pending operations finish first.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The connection pool, for the store's other tables (the interchange log).
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     async fn begin_write(&self, operation: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
@@ -434,7 +439,7 @@ fn json_column(row: &SqliteRow, name: &'static str) -> Result<Value, StoreError>
     Ok(column::<Json<Value>>(row, name)?.0)
 }
 
-fn case_from_row(row: &SqliteRow) -> Result<CaseRecord, StoreError> {
+pub(super) fn case_from_row(row: &SqliteRow) -> Result<CaseRecord, StoreError> {
     Ok(CaseRecord {
         id: column(row, "id")?,
         version: column(row, "version")?,
@@ -476,7 +481,7 @@ fn timer_from_row(row: &SqliteRow) -> Result<TimerRecord, StoreError> {
     })
 }
 
-fn member_from_row(row: &SqliteRow) -> Result<MemberRecord, StoreError> {
+pub(super) fn member_from_row(row: &SqliteRow) -> Result<MemberRecord, StoreError> {
     Ok(MemberRecord {
         member_id: column(row, "member_id")?,
         first_name: column(row, "first_name")?,

@@ -56,6 +56,18 @@ impl TestDb {
         Ok(Store::open(self.location.clone()).await?)
     }
 
+    /// The database URL, for a test that drives the binary (`--db URL`): the SQLite file, or
+    /// `DATABASE_URL` with this test's own database in place of its database name.
+    pub fn url(&self) -> String {
+        match &self.location {
+            DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseLocation::Postgres(options) => {
+                let admin = std::env::var("DATABASE_URL").unwrap_or_default();
+                with_database(&admin, options.get_database().unwrap_or_default())
+            }
+        }
+    }
+
     /// Runs one statement on a connection of its own, outside the store's API (to check that the
     /// schema itself refuses something). Returns the rows affected.
     pub async fn execute_outside_store(&self, statement: &str) -> Result<u64, sqlx::Error> {
@@ -189,6 +201,20 @@ fn run_postgres(admin_url: &str, test: &TestBody) -> Result<(), Failed> {
         dropped.map_err(|error| format!("DROP DATABASE {name}: {error}"))?;
         Ok(())
     })
+}
+
+/// `postgres://user@host:port/old?query` → `postgres://user@host:port/NAME?query`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    format!("{root}/{name}{query}")
 }
 
 fn unique_database_name() -> String {

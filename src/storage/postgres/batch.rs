@@ -13,7 +13,7 @@ use super::super::error::{StoreError, write_error};
 use super::super::records::NewCase;
 
 /// Inserts new cases, their events (numbered 1, 2, 3 … per case) and their timers.
-pub(super) async fn insert_new_cases(
+pub(in crate::storage) async fn insert_new_cases(
     tx: &mut Transaction<'static, Postgres>,
     batch: &[NewCase],
 ) -> Result<(), StoreError> {

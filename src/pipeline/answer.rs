@@ -1,0 +1,188 @@
+//! One inbound interchange through the log: stored verbatim first, then answered (or answered
+//! again from what was stored, for a resubmission), and its answers recorded with it.
+//!
+//! Why the order: SPEC section 2 wants every interchange kept before any acknowledgment is sent,
+//! and a resubmission (same sender, same ISA13, same bytes) answered with the same answers and no
+//! second case. So the log is consulted by sender and control number before anything is decided:
+//! same bytes and answered → the stored answers; same bytes but never answered (a crash between
+//! the two writes) → processed again under the same log entry; other bytes → a duplicate control
+//! number, stored (nothing is lost) but not processed.
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::numbers::NumberSource;
+use super::respond::{Answer, Responder};
+use super::{Captured, PipelineError};
+use crate::storage::interchanges::status;
+use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, StoreError};
+
+/// What became of one inbound interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Processed now.
+    Answered { answers: Vec<Answer>, new_cases: usize },
+    /// Seen before with the same bytes: the stored answers, unchanged.
+    Resubmitted { answers: Vec<Answer>, first_received: chrono::DateTime<Utc> },
+    /// Same sender and ISA13 as an earlier interchange with other content: stored, not processed.
+    DuplicateControlNumber { original_received: chrono::DateTime<Utc> },
+}
+
+/// Lowercase hex SHA-256.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut text = String::with_capacity(64);
+    for byte in digest {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// Logs, dedupes and answers one interchange.
+pub async fn process_interchange(
+    responder: &Responder,
+    numbers: &mut NumberSource,
+    file_name: &str,
+    captured: &Captured,
+) -> Result<Disposition, PipelineError> {
+    let store = responder.store();
+    let header = captured.report().header.as_ref();
+    let sender = header.map(|h| Party { qualifier: h.field(5).trim().to_owned(), id: h.field(6).trim().to_owned() });
+    let receiver = header.map(|h| Party { qualifier: h.field(7).trim().to_owned(), id: h.field(8).trim().to_owned() });
+    let control_number = header.map(|h| h.control_number().trim().to_owned()).filter(|control| !control.is_empty());
+    let content_sha256 = content_hash(&captured.bytes);
+    let mut new = NewInterchange {
+        sender,
+        receiver,
+        control_number,
+        received_at: Utc::now(),
+        content_sha256,
+        file_name: file_name.to_owned(),
+        byte_offset: i64::try_from(captured.offset).unwrap_or(i64::MAX),
+        status: status::RECEIVED.to_owned(),
+        duplicate_of: None,
+        content: captured.bytes.clone(),
+    };
+    // Two attempts: another instance may log the same interchange between our look-up and insert.
+    let mut attempts = 0;
+    let id = loop {
+        attempts += 1;
+        let earlier = match (&new.sender, &new.control_number) {
+            (Some(sender), Some(control)) => store.interchanges_with_control_number(sender, control).await?,
+            _ => Vec::new(),
+        };
+        match judge(&earlier, &new.content_sha256) {
+            Judgement::New => match store.insert_interchange(&new).await {
+                Ok(id) => break id,
+                Err(StoreError::Duplicate { .. }) if attempts < 2 => continue,
+                Err(error) => return Err(error.into()),
+            },
+            Judgement::Unanswered(id) => break id,
+            Judgement::Answered(entry) => {
+                let answers = store
+                    .interchange_outputs(entry.id)
+                    .await?
+                    .into_iter()
+                    .map(|output| Answer {
+                        kind: output.kind,
+                        control_number: output.control_number,
+                        bytes: output.content,
+                    })
+                    .collect();
+                return Ok(Disposition::Resubmitted { answers, first_received: entry.received_at });
+            }
+            Judgement::KnownDuplicate(original) => {
+                // Already kept (the same bytes came before): refused again, not stored twice.
+                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at });
+            }
+            Judgement::OtherContent(original) => {
+                new.status = status::DUPLICATE_CONTROL_NUMBER.to_owned();
+                new.duplicate_of = Some(original.id);
+                store.insert_interchange(&new).await?;
+                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at });
+            }
+        }
+    };
+    let trees = &captured.trees;
+    let decisions = match responder.decide(trees).await {
+        Ok(decisions) => decisions,
+        Err(error) => {
+            responder.discard_new_cases();
+            return Err(error);
+        }
+    };
+    let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
+    let answers = responder.write(trees, &decisions, reserved.as_mut());
+    let outputs: Vec<NewOutput> = answers
+        .iter()
+        .map(|answer| NewOutput {
+            kind: answer.kind.clone(),
+            control_number: answer.control_number.clone(),
+            content: answer.bytes.clone(),
+        })
+        .collect();
+    let new_cases = responder.take_new_cases()?;
+    let case_ids = decisions.case_ids();
+    store.record_answers(id, status::ANSWERED, &new_cases, &outputs, &case_ids, Utc::now()).await?;
+    Ok(Disposition::Answered { answers, new_cases: new_cases.len() })
+}
+
+enum Judgement<'a> {
+    New,
+    /// Same bytes, logged but never answered.
+    Unanswered(i64),
+    Answered(&'a InterchangeEntry),
+    /// Other bytes under the same sender and control number: the original.
+    OtherContent(&'a InterchangeEntry),
+    /// The same bytes as a duplicate already kept: the original it repeats.
+    KnownDuplicate(&'a InterchangeEntry),
+}
+
+fn judge<'a>(earlier: &'a [InterchangeEntry], content_sha256: &str) -> Judgement<'a> {
+    if let Some(same) = earlier.iter().find(|entry| entry.content_sha256 == content_sha256) {
+        if let Some(original) = same.duplicate_of.and_then(|id| earlier.iter().find(|entry| entry.id == id)) {
+            return Judgement::KnownDuplicate(original);
+        }
+        return if same.status == status::RECEIVED {
+            Judgement::Unanswered(same.id)
+        } else {
+            Judgement::Answered(same)
+        };
+    }
+    match earlier.iter().find(|entry| entry.duplicate_of.is_none()) {
+        Some(original) => Judgement::OtherContent(original),
+        None => Judgement::New,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, hash: &str, status: &str, duplicate_of: Option<i64>) -> InterchangeEntry {
+        InterchangeEntry {
+            id,
+            received_at: Utc::now(),
+            content_sha256: hash.into(),
+            file_name: "f".into(),
+            status: status.into(),
+            duplicate_of,
+        }
+    }
+
+    #[test]
+    fn same_bytes_are_a_resubmission_other_bytes_a_duplicate() {
+        assert!(matches!(judge(&[], "a"), Judgement::New));
+        let log = [entry(1, "a", status::ANSWERED, None), entry(2, "b", status::DUPLICATE_CONTROL_NUMBER, Some(1))];
+        assert!(matches!(judge(&log, "a"), Judgement::Answered(e) if e.id == 1));
+        assert!(matches!(judge(&log, "b"), Judgement::KnownDuplicate(e) if e.id == 1));
+        assert!(matches!(judge(&log, "c"), Judgement::OtherContent(e) if e.id == 1));
+        let crashed = [entry(3, "a", status::RECEIVED, None)];
+        assert!(matches!(judge(&crashed, "a"), Judgement::Unanswered(3)));
+    }
+
+    #[test]
+    fn content_hash_is_hex_sha256() {
+        assert_eq!(content_hash(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,300 @@
+//! The case repository of the batch path: the store, with the cases of the interchange being
+//! processed held back and written together with the interchange's answers.
+//!
+//! Why: one transaction (and, on SQLite, one fsync) per case and two per sequence number would
+//! make a 100,000-request batch take minutes. Here the new cases of an interchange stay in memory
+//! (visible to every read, so a second request of the same member in the same interchange sees
+//! the first as the domain expects) until [`BatchRepository::take_new_cases`] hands them to
+//! `Store::record_answers`, which writes them in the same transaction as the log entry that says
+//! they were answered; case and authorization numbers come from blocks reserved in one statement.
+//! Reads the batch path does not make (the review queue, timers) go straight to the store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Case, CaseEvent, CaseRepository, CaseUpdate, DueTimer, MemberRecord, RepositoryError, TimerRequest,
+};
+use crate::storage::repository::{
+    AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, case_from_record, member_from_row, new_case,
+};
+use crate::storage::{NewCase, Store};
+
+/// The largest block of numbers reserved at once; blocks grow from 1 to this as a run goes on, so
+/// that a run of a few requests leaves no gap and a long one reserves rarely.
+const MAX_BLOCK: u64 = 1024;
+
+#[derive(Debug, Default)]
+struct Block {
+    next: u64,
+    end: u64,
+    size: u64,
+}
+
+impl Block {
+    fn take(&mut self) -> Option<u64> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+}
+
+#[derive(Debug)]
+struct HeldCase {
+    case: Case,
+    events: Vec<CaseEvent>,
+    timers: Vec<TimerRequest>,
+}
+
+/// Members and their stored cases read ahead for the requests of one interchange.
+#[derive(Debug, Default)]
+struct Known {
+    members: HashMap<String, Option<MemberRecord>>,
+    cases: HashMap<String, Vec<Case>>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    cases: Vec<HeldCase>,
+    known: Known,
+    case_numbers: Block,
+    authorization_numbers: Block,
+}
+
+/// See the module comment.
+#[derive(Debug)]
+pub struct BatchRepository {
+    store: Store,
+    held: Mutex<Held>,
+}
+
+impl BatchRepository {
+    pub fn new(store: Store) -> Self {
+        BatchRepository { store, held: Mutex::new(Held::default()) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        // A poisoned lock means a panic elsewhere in this process; the held cases are still whole.
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Ids of the cases held back, in creation order.
+    pub fn held_case_ids(&self) -> Vec<String> {
+        self.held().cases.iter().map(|held| held.case.id.clone()).collect()
+    }
+
+    /// The held cases as store records, for `Store::record_answers`; nothing is held afterwards,
+    /// and what was read ahead is forgotten (it no longer includes every case).
+    pub fn take_new_cases(&self) -> Result<Vec<NewCase>, RepositoryError> {
+        let cases = {
+            let mut held = self.held();
+            held.known = Known::default();
+            std::mem::take(&mut held.cases)
+        };
+        cases.iter().map(|held| new_case(&held.case, &held.events, &held.timers)).collect()
+    }
+
+    /// Forgets the held cases (the interchange failed; nothing of it is stored).
+    pub fn discard(&self) {
+        let mut held = self.held();
+        held.cases.clear();
+        held.known = Known::default();
+    }
+
+    /// Reads these members and all their stored cases in two queries, so that the requests of an
+    /// interchange do not each make two round trips. Replaces what was read ahead before.
+    pub async fn read_ahead(&self, member_ids: &[String]) -> Result<(), RepositoryError> {
+        let backend = |error: crate::storage::StoreError| RepositoryError::Backend(error.to_string());
+        let rows = self.store.members_by_ids(member_ids).await.map_err(backend)?;
+        let records = self.store.cases_by_members(member_ids).await.map_err(backend)?;
+        let mut known = Known::default();
+        for id in member_ids {
+            known.members.insert(id.clone(), None);
+        }
+        for row in rows {
+            let member = member_from_row(row)?;
+            known.members.insert(member.member_id.clone(), Some(member));
+        }
+        for record in records {
+            let case = case_from_record(record)?;
+            known.cases.entry(case.member_id().to_owned()).or_default().push(case);
+        }
+        self.held().known = known;
+        Ok(())
+    }
+
+    async fn next_number(
+        &self,
+        sequence: &'static str,
+        pick: fn(&mut Held) -> &mut Block,
+    ) -> Result<u64, RepositoryError> {
+        if let Some(n) = pick(&mut self.held()).take() {
+            return Ok(n);
+        }
+        let size = {
+            let mut held = self.held();
+            let block = pick(&mut held);
+            block.size = (block.size * 2).clamp(1, MAX_BLOCK);
+            block.size
+        };
+        let first = self
+            .store
+            .reserve_values(sequence, i64::try_from(size).unwrap_or(1))
+            .await
+            .map_err(|error| RepositoryError::Backend(error.to_string()))?;
+        let first = u64::try_from(first).map_err(|_| RepositoryError::Backend("negative sequence value".into()))?;
+        let mut held = self.held();
+        let block = pick(&mut held);
+        block.next = first;
+        block.end = first + size;
+        block.take().ok_or_else(|| RepositoryError::Backend("empty number block".into()))
+    }
+}
+
+impl CaseRepository for BatchRepository {
+    async fn insert_case(
+        &self,
+        case: &Case,
+        events: &[CaseEvent],
+        timers: &[TimerRequest],
+    ) -> Result<(), RepositoryError> {
+        let mut held = self.held();
+        if held.cases.iter().any(|held| held.case.id == case.id) {
+            return Err(RepositoryError::Duplicate(case.id.clone()));
+        }
+        held.cases.push(HeldCase { case: case.clone(), events: events.to_vec(), timers: timers.to_vec() });
+        Ok(())
+    }
+
+    async fn update_case(&self, update: CaseUpdate<'_>) -> Result<(), RepositoryError> {
+        {
+            let mut held = self.held();
+            if let Some(entry) = held.cases.iter_mut().find(|held| held.case.id == update.case.id) {
+                if entry.case.version != update.expected_version {
+                    return Err(RepositoryError::Conflict {
+                        case_id: entry.case.id.clone(),
+                        expected: update.expected_version,
+                        found: entry.case.version,
+                    });
+                }
+                entry.case = update.case.clone();
+                entry.events.extend_from_slice(update.events);
+                entry.timers.retain(|timer| !update.cancel_timers.contains(&timer.kind));
+                entry.timers.extend_from_slice(update.new_timers);
+                return Ok(());
+            }
+        }
+        CaseRepository::update_case(&self.store, update).await
+    }
+
+    async fn get_case(&self, case_id: &str) -> Result<Option<Case>, RepositoryError> {
+        let found = self.held().cases.iter().find(|held| held.case.id == case_id).map(|held| held.case.clone());
+        match found {
+            Some(case) => Ok(Some(case)),
+            None => CaseRepository::get_case(&self.store, case_id).await,
+        }
+    }
+
+    async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, RepositoryError> {
+        let found = self.held().cases.iter().find(|held| held.case.id == case_id).map(|held| held.events.clone());
+        match found {
+            Some(events) => Ok(events),
+            None => CaseRepository::case_events(&self.store, case_id).await,
+        }
+    }
+
+    async fn review_queue(&self, limit: usize) -> Result<Vec<Case>, RepositoryError> {
+        CaseRepository::review_queue(&self.store, limit).await
+    }
+
+    async fn cases_for_member(&self, member_id: &str) -> Result<Vec<Case>, RepositoryError> {
+        let known = {
+            let held = self.held();
+            held.known
+                .members
+                .contains_key(member_id)
+                .then(|| held.known.cases.get(member_id).cloned().unwrap_or_default())
+        };
+        let mut cases = match known {
+            Some(cases) => cases,
+            None => CaseRepository::cases_for_member(&self.store, member_id).await?,
+        };
+        let held: Vec<Case> = self
+            .held()
+            .cases
+            .iter()
+            .filter(|held| held.case.member_id() == member_id)
+            .map(|held| held.case.clone())
+            .collect();
+        if !held.is_empty() {
+            cases.extend(held);
+            cases.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+        }
+        Ok(cases)
+    }
+
+    async fn case_by_authorization_number(&self, number: &str) -> Result<Option<Case>, RepositoryError> {
+        let found = self
+            .held()
+            .cases
+            .iter()
+            .find(|held| held.case.authorization_number.as_deref() == Some(number))
+            .map(|held| held.case.clone());
+        match found {
+            Some(case) => Ok(Some(case)),
+            None => CaseRepository::case_by_authorization_number(&self.store, number).await,
+        }
+    }
+
+    async fn next_case_number(&self) -> Result<u64, RepositoryError> {
+        self.next_number(CASE_NUMBER_SEQUENCE, |held| &mut held.case_numbers).await
+    }
+
+    async fn next_authorization_number(&self) -> Result<u64, RepositoryError> {
+        self.next_number(AUTHORIZATION_NUMBER_SEQUENCE, |held| &mut held.authorization_numbers).await
+    }
+
+    async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, RepositoryError> {
+        let known = self.held().known.members.get(member_id).cloned();
+        match known {
+            Some(member) => Ok(member),
+            None => CaseRepository::get_member(&self.store, member_id).await,
+        }
+    }
+
+    async fn upsert_member(&self, member: &MemberRecord) -> Result<(), RepositoryError> {
+        self.held().known.members.remove(&member.member_id);
+        CaseRepository::upsert_member(&self.store, member).await
+    }
+
+    async fn claim_due_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueTimer>, RepositoryError> {
+        CaseRepository::claim_due_timers(&self.store, now, lease_until, limit).await
+    }
+
+    async fn complete_timer(&self, timer_id: i64) -> Result<(), RepositoryError> {
+        CaseRepository::complete_timer(&self.store, timer_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_hand_out_each_number_once() {
+        let mut block = Block { next: 5, end: 7, size: 2 };
+        assert_eq!((block.take(), block.take(), block.take()), (Some(5), Some(6), None));
+    }
+}
