@@ -116,28 +116,57 @@ fn to_json_shows_the_guide_loops() {
     assert!(text.contains(r#"["HC","J9267"]"#), "{text}");
 }
 
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
+
 #[test]
-fn serve_starts_and_answers_health() {
+fn serve_opens_the_sample_configuration_and_sqlite_then_answers_health_and_readiness() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
     let data = tempfile::tempdir().expect("data dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_umgate"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", &data.path().display().to_string()])
+        .env_remove("UMGATE_DATABASE_URL")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .spawn()
         .expect("serve starts");
-    let mut answer = String::new();
-    for _ in 0..100 {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                .expect("request");
-            stream.read_to_string(&mut answer).expect("response");
+    let mut health = None;
+    for _ in 0..300 {
+        health = http_get(port, "/healthz");
+        if health.is_some() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let ready = http_get(port, "/readyz");
     let _ = child.kill();
     let _ = child.wait();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
+    let health = health.expect("serve answered within 30 s");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains(r#"{"status":"ok"}"#), "{health}");
+    let ready = ready.expect("readiness answered");
+    assert!(ready.contains(r#""status":"ready""#) && ready.contains(r#""database":"sqlite""#), "{ready}");
+    assert!(ready.contains(r#""plans":5"#), "the sample configuration has five plans: {ready}");
+    assert!(data.path().join("umgate.db").is_file(), "the embedded database is created in the data directory");
+}
+
+#[test]
+fn serve_refuses_to_start_on_a_broken_configuration() {
+    let data = tempfile::tempdir().expect("data dir");
+    let config = data.path().join("broken.toml");
+    std::fs::write(&config, "this is = not [valid toml\n").expect("write config");
+    let output = Command::new(env!("CARGO_BIN_EXE_umgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", &data.path().display().to_string()])
+        .arg("--config")
+        .arg(&config)
+        .env_remove("UMGATE_DATABASE_URL")
+        .output()
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.toml") && stderr.contains("umgate config check"), "{stderr}");
 }

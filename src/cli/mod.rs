@@ -322,9 +322,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fixed: clock.fixed_time.is_some(),
             })
         }
-        Command::Serve { config: _, listen } => {
+        Command::Serve { config, listen } => {
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(crate::server::serve(crate::server::ServeOptions { listen, data_dir: cli.data_dir }))?;
+            runtime.block_on(crate::server::serve(crate::server::ServeOptions {
+                listen,
+                data_dir: cli.data_dir,
+                config,
+                database_url: database,
+            }))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
