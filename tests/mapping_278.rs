@@ -16,12 +16,13 @@ use umgate::ack::{Counter, Outbound};
 use umgate::domain::rules::IntakeRejection;
 use umgate::domain::{
     Case, CaseRepository, CaseService, LineOfBusiness, ManualClock, MemberRecord, MemoryRepository, ReviewDecision,
-    Submission, UmPolicy,
+    UmPolicy,
 };
 use umgate::grammar::GuideSet;
 use umgate::mapping::tree::{InterchangeTrees, SetTree, read_trees};
 use umgate::mapping::x217::{
-    Answer, Decision, MappingError, is_request, read_request, write_notification, write_response_interchange,
+    Answer, Decision, FollowUp, Handled, MappingError, handle, is_request, read_request, write_notification,
+    write_response_interchange,
 };
 use umgate::validation::Ack;
 use x12_types::util::Parser;
@@ -29,15 +30,22 @@ use x12_types::util::Parser;
 type Service = CaseService<MemoryRepository, ManualClock>;
 
 /// Expected outcome per sample: `HCR <event HCR01> [<line HCR01>...]` or `AAA <loop> <AAA03>`.
+/// The cancellation, extension, revision and appeal samples name a certification (or the trace
+/// of a request) that a fresh repository does not hold: alone they are answered "authorization
+/// number not found"; `requests_about_earlier_certifications_change_them` chains them.
 const SAMPLES: &[(&str, &str)] = &[
+    ("278-request-appeal.x12", "AAA 2000E AA"),
     ("278-request-bad-birth-date.x12", "AAA 2010C 71"),
+    ("278-request-cancel.x12", "AAA 2000E AA"),
     ("278-request-emergency-room-pos23.x12", "HCR NA NA"),
+    ("278-request-extension.x12", "AAA 2000E AA"),
     ("278-request-medical-oncology.x12", "HCR A3 A3"),
     ("278-request-msk-injection-medicaid.x12", "HCR A4 A4"),
     ("278-request-msk-injection-medicare.x12", "HCR A4 A4"),
     ("278-request-oncology-folfox-colon.x12", "HCR A1 A1 A1 A1"),
     ("278-request-oncology-nonpreferred-irox.x12", "HCR A4 A4 A4"),
     ("278-request-radiation-oncology-rc.x12", "HCR A4 A4"),
+    ("278-request-revised.x12", "AAA 2000E AA"),
     ("278-request-therapy-dependent.x12", "HCR A4 A4"),
     ("278-request-therapy-msmpt.x12", "HCR A1 A1"),
     ("278-request-unknown-member.x12", "AAA 2010C 75"),
@@ -97,6 +105,7 @@ enum Outcome {
     Case(Box<Case>),
     Rejected(IntakeRejection),
     Unmapped(MappingError),
+    FollowUp(FollowUp),
 }
 
 impl Outcome {
@@ -105,6 +114,7 @@ impl Outcome {
             Outcome::Case(case) => Decision::Case(case),
             Outcome::Rejected(rejection) => Decision::Rejected(*rejection),
             Outcome::Unmapped(error) => Decision::Unmapped(error),
+            Outcome::FollowUp(follow_up) => Decision::FollowUp(follow_up),
         }
     }
 }
@@ -112,9 +122,10 @@ impl Outcome {
 async fn decide(service: &Service, set: &SetTree) -> Outcome {
     match read_request(set) {
         Err(error) => Outcome::Unmapped(error),
-        Ok(request) => match service.submit(request).await.unwrap() {
-            Submission::Recorded(case) => Outcome::Case(case),
-            Submission::Rejected(rejection) => Outcome::Rejected(rejection),
+        Ok(request) => match handle(service, set, request).await.unwrap() {
+            Handled::Case(case) => Outcome::Case(case),
+            Handled::Rejected(rejection) => Outcome::Rejected(rejection),
+            Handled::FollowUp(follow_up) => Outcome::FollowUp(follow_up),
         },
     }
 }

@@ -384,6 +384,19 @@ pub struct Case {
     pub links: Vec<CaseLink>,
     /// Documents received after submission (hold responses).
     pub documents: Vec<Attachment>,
+    /// The rule that set the current status, with the 278 reason code configured for it.
+    #[serde(default)]
+    pub status_reason: Option<StatusReason>,
+}
+
+/// Why a case has its status: the rule that set it and the decision reason code (278 HCR03,
+/// X12 external code source 886) the configuration gives that rule, looked up when the status
+/// was set so that every later answer about the case says the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReason {
+    pub status: CaseStatus,
+    pub rule: String,
+    pub code: Option<String>,
 }
 
 impl Case {
@@ -405,6 +418,24 @@ impl Case {
         self.status.is_certified()
             && self.approved_from.is_some_and(|from| from <= day)
             && self.approved_to.is_some_and(|to| day <= to)
+    }
+
+    /// The rule behind the current status (none when the status was set without one).
+    pub fn status_rule(&self) -> Option<&str> {
+        self.status_reason.as_ref().filter(|reason| reason.status == self.status).map(|reason| reason.rule.as_str())
+    }
+
+    /// HCR03 of the case: the reason code of the rule behind a denial, partial approval, "no
+    /// action required" or pend; `None` for other statuses or when none is configured.
+    pub fn reason_code(&self) -> Option<&str> {
+        let answered = matches!(
+            self.status,
+            CaseStatus::Denied | CaseStatus::PartiallyApproved | CaseStatus::NoActionRequired | CaseStatus::Pended
+        );
+        self.status_reason
+            .as_ref()
+            .filter(|reason| answered && reason.status == self.status)
+            .and_then(|reason| reason.code.as_deref())
     }
 
     pub fn original_of_update(&self) -> Option<&CaseId> {
@@ -592,6 +623,7 @@ pub(crate) mod test_support {
             post_decision: vec![],
             links: vec![],
             documents: vec![],
+            status_reason: None,
         }
     }
 }

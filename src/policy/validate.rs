@@ -17,7 +17,7 @@ use super::codes::{CodePattern, normalize_code};
 use super::load::{Diagnostics, ParsedFile, merge_map};
 use super::model::{
     ApprovalValidity, AuthorizationExemptions, CalendarDef, LineOfBusiness, Plan, ProgramDefinition, ProgramKind,
-    ProgramPolicy, Reconsideration, TimeLimit, UploadProfile,
+    ProgramPolicy, REASON_RULES, Reconsideration, TimeLimit, UploadProfile,
 };
 
 /// Where each merged entry came from (file index), for messages.
@@ -100,6 +100,24 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
             }
         }
         merge_map(&mut policy.plans, &mut origins.plans, plans, file, "plans", diagnostics);
+        for (rule, code) in config.reason_codes {
+            let field = format!("reason_codes.\"{rule}\"");
+            if !REASON_RULES.contains(&rule.as_str()) {
+                diagnostics.error(file, code.span(), field, format!("`{rule}` is not a rule id of the UM workflow"));
+                continue;
+            }
+            let text = code.get_ref();
+            // HCR03 is AN 1/30; letters and digits only keep it clear of any delimiter.
+            if text.is_empty() || text.len() > 30 || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
+                diagnostics.error(file, code.span(), field, format!("`{text}` must be 1 to 30 letters and digits"));
+                continue;
+            }
+            if policy.reason_codes.contains_key(&rule) {
+                diagnostics.error(file, code.span(), field, "is already defined in another file");
+                continue;
+            }
+            policy.reason_codes.insert(rule, text.clone());
+        }
     }
     if exemptions_file.is_none() && gateway_file.is_some() {
         // Not an error: a configuration may exempt nothing.

@@ -219,6 +219,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     PostDecisionKind::Reconsideration => "post_decision.reconsideration",
                     PostDecisionKind::Appeal => "post_decision.appeal",
                 };
+                self.set_status_reason(&mut case, rule);
                 let event = CaseEvent::new(&case.id, now, requester, event_kind, case.status)
                     .detail("accepted: the case is re-opened for review")
                     .rule(rule, Some(config_path.to_owned()));
