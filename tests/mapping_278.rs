@@ -577,3 +577,107 @@ async fn synthetic_requests_map_and_their_answers_validate() {
         assert_eq!(ours.iter().map(|t| t.sets.len()).sum::<usize>(), 50);
     }
 }
+
+/// The cancellation, extension, revision and appeal samples against the cases they name, on one
+/// repository: a therapy approval (certification A000000001) is extended, revised (a new case
+/// that replaces it once approved), then cancelled, and cancelled again; the retro denial of the
+/// medical oncology sample is appealed by its trace (appeals go to the health plan: CT). Each
+/// answer validates, is read by x12-types and matches its golden file.
+#[tokio::test]
+async fn requests_about_earlier_certifications_change_them() {
+    let service = service().await;
+    let sample = |file: &str| std::fs::read(common::samples_dir().join("x12").join(file)).unwrap();
+    let (_, cases) = respond(&service, &sample("278-request-therapy-msmpt.x12")).await;
+    let approval = cases[0].clone();
+    assert_eq!((approval.hcr01(), approval.authorization_number.as_deref()), (Some("A1"), Some("A000000001")));
+    let (_, denied) = respond(&service, &sample("278-request-medical-oncology.x12")).await;
+    assert_eq!(denied[0].hcr01(), Some("A3"));
+
+    let mut failures = Vec::new();
+    let mut check = |name: &str, response: &[u8], expected: &str, contains: &[&str]| {
+        if let Some(ours) = check_all(name, response, &mut failures) {
+            let got = outcome_of(&ours);
+            if got != expected {
+                failures.push(format!("{name}: expected {expected}, got {got}"));
+            }
+        }
+        let text = String::from_utf8_lossy(response);
+        for wanted in contains {
+            if !text.contains(wanted) {
+                failures.push(format!("{name}: no {wanted} in\n{text}"));
+            }
+        }
+    };
+    let (responses, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    check(
+        "278-response-extension-of-approval.x12",
+        &responses[0],
+        "HCR A1 A1",
+        &["HCR*A1*A000000001~", "REF*BB*A000000001~", "DTP*AAH*RD8*20260304-20260601~", "REF*NT*C000000001~"],
+    );
+    assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
+
+    let (responses, revised) = respond(&service, &sample("278-request-revised.x12")).await;
+    check("278-response-revision-of-approval.x12", &responses[0], "HCR A4 A4", &["REF*NT*C000000003~"]);
+    assert_eq!(revised[0].original_of_update(), Some(&approval.id), "the revision replaces the approval once approved");
+
+    let (responses, _) = respond(&service, &sample("278-request-cancel.x12")).await;
+    check("278-response-cancellation-of-approval.x12", &responses[0], "HCR C C", &["HCR*C*A000000001~"]);
+    assert_eq!(service.case(&approval.id).await.unwrap().status, umgate::domain::CaseStatus::Cancelled);
+    let history = service.history(&approval.id).await.unwrap().len();
+    // Cancelling again changes nothing and answers the same.
+    let (again, _) = respond(&service, &sample("278-request-cancel.x12")).await;
+    assert_eq!(again[0], responses[0]);
+    assert_eq!(service.history(&approval.id).await.unwrap().len(), history, "no second effect");
+    // Extending a cancelled certification is answered with the certification as it stands.
+    let (responses, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    assert!(String::from_utf8_lossy(&responses[0]).contains("HCR*C*A000000001~"));
+
+    let (responses, _) = respond(&service, &sample("278-request-appeal.x12")).await;
+    check("278-response-appeal-to-health-plan.x12", &responses[0], "HCR CT", &["HCR*CT**AP1~", "TRN*2*TRACE0001*"]);
+    assert_eq!(service.case(&denied[0].id).await.unwrap().post_decision.len(), 1, "the appeal is recorded");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A certification is only changed by the provider that requested it, for the member it was
+/// issued to: another provider is told it does not exist (AA), another member that it does not
+/// match the patient (CI); a request naming none at all is missing it (MA).
+#[tokio::test]
+async fn only_the_requester_of_a_certification_can_change_it() {
+    let service = service().await;
+    let sample = |file: &str| std::fs::read_to_string(common::samples_dir().join("x12").join(file)).unwrap();
+    respond(&service, sample("278-request-therapy-msmpt.x12").as_bytes()).await;
+    let cancel = sample("278-request-cancel.x12");
+    let guides = GuideSet::builtin().unwrap();
+    let mut failures = Vec::new();
+    for (what, text, expected) in [
+        ("another provider", cancel.replace("XX*1234567893", "XX*1245319599"), "AAA 2000E AA"),
+        (
+            "another member",
+            cancel.replace("MI*M100000001~\nDMG*D8*19680412", "MI*M000000001~\nDMG*D8*19700101"),
+            "AAA 2000E CI",
+        ),
+        (
+            "no certification number nor a known trace",
+            cancel.replace("REF*BB*A000000001~\n", "").replace("SE*29*0001", "SE*28*0001"),
+            "AAA 2000E AA",
+        ),
+        (
+            "the original's trace instead of its number",
+            cancel
+                .replace("REF*BB*A000000001~\n", "")
+                .replace("SE*29*0001", "SE*28*0001")
+                .replace("TRC-REQTHR213*", "TRC-REQTHR206*"),
+            "HCR C C",
+        ),
+    ] {
+        let (responses, _) = respond(&service, text.as_bytes()).await;
+        assert_eq!(read_trees(text.as_bytes(), what, guides).unwrap()[0].answerable().count(), 1, "{what}: valid");
+        match check_with_our_validator(what, &responses[0]) {
+            Ok(ours) if outcome_of(&ours) == expected => {}
+            Ok(ours) => failures.push(format!("{what}: expected {expected}, got {}", outcome_of(&ours))),
+            Err(error) => failures.push(error),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
