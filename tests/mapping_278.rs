@@ -617,6 +617,13 @@ async fn requests_about_earlier_certifications_change_them() {
     );
     assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
 
+    // Past the configured maximum (30 days after the end): refused, "not certified" with the
+    // reason code of the rule that refused, the certification unchanged.
+    let too_far = String::from_utf8(sample("278-request-extension.x12")).unwrap().replace("20260601", "20260801");
+    let (responses, _) = respond(&service, too_far.as_bytes()).await;
+    check("278-response-extension-refused.x12", &responses[0], "HCR A3", &["HCR*A3**EX1~", "REF*BB*A000000001~"]);
+    assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
+
     let (responses, revised) = respond(&service, &sample("278-request-revised.x12")).await;
     check("278-response-revision-of-approval.x12", &responses[0], "HCR A4 A4", &["REF*NT*C000000003~"]);
     assert_eq!(revised[0].original_of_update(), Some(&approval.id), "the revision replaces the approval once approved");

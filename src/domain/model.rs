@@ -501,6 +501,30 @@ mod tests {
     }
 
     #[test]
+    fn the_reason_code_is_the_current_statuses_and_only_for_adverse_pended_or_na() {
+        use chrono::TimeZone;
+        let mut case = test_support::sample_case("C1", Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap());
+        case.status = CaseStatus::Denied;
+        case.status_reason = Some(StatusReason {
+            status: CaseStatus::Denied,
+            rule: "intake.retro_window".into(),
+            code: Some("X1".into()),
+        });
+        assert_eq!((case.status_rule(), case.reason_code()), (Some("intake.retro_window"), Some("X1")));
+        // Set by an earlier status: not this one's reason.
+        case.status = CaseStatus::Cancelled;
+        assert_eq!((case.status_rule(), case.reason_code()), (None, None));
+        // An approval carries no reason code even when its rule has one.
+        case.status = CaseStatus::Approved;
+        case.status_reason = Some(StatusReason {
+            status: CaseStatus::Approved,
+            rule: "review.determination".into(),
+            code: Some("X2".into()),
+        });
+        assert_eq!(case.reason_code(), None);
+    }
+
+    #[test]
     fn debug_output_of_a_case_carries_no_member_identity() {
         let mut case = test_support::sample_case("C1", DateTime::<Utc>::MIN_UTC);
         case.request.member.birth_date = NaiveDate::from_ymd_opt(1968, 4, 12).unwrap_or(NaiveDate::MIN);

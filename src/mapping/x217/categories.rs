@@ -156,3 +156,122 @@ async fn find_original<R: CaseRepository, C: Clock>(
     }
     Ok(Ok(original))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::{LineOfBusiness, ManualClock, MemberRecord, MemoryRepository};
+    use crate::grammar::GuideSet;
+    use crate::mapping::tree::read_trees;
+    use crate::mapping::x217::read_request;
+
+    type Service = CaseService<MemoryRepository, ManualClock>;
+
+    /// The therapy sample (approved in real time) with `edit` applied.
+    fn therapy(edit: impl Fn(String) -> String) -> SetTree {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/x12/278-request-therapy-msmpt.x12");
+        let text = edit(std::fs::read_to_string(path).unwrap());
+        let mut interchanges = read_trees(text.as_bytes(), "t", GuideSet::builtin().unwrap()).unwrap();
+        let set = interchanges.remove(0).sets.into_iter().next();
+        set.unwrap_or_else(|| panic!("rejected: {text}"))
+    }
+
+    /// UM02 `code` and a REF*BB (when given) after the event's UM, the SE count kept right.
+    fn about(code: &str, number: Option<&str>) -> impl Fn(String) -> String {
+        let (code, number) = (code.to_owned(), number.map(str::to_owned));
+        move |text: String| {
+            let text = text.replace("UM*HS*I*", &format!("UM*HS*{code}*"));
+            match &number {
+                None => text,
+                Some(number) => text
+                    .replacen("11:B~\nDTP*AAH", &format!("11:B~\nREF*BB*{number}~\nDTP*AAH"), 1)
+                    .replace("SE*28*", "SE*29*"),
+            }
+        }
+    }
+
+    async fn service() -> Service {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/umgate.toml");
+        let policy = crate::domain::policy_adapter::load_sample(&root).unwrap();
+        let repository = MemoryRepository::new();
+        repository
+            .upsert_member(&MemberRecord {
+                member_id: "M100000001".into(),
+                first_name: "JANE".into(),
+                last_name: "SAMPLE".into(),
+                birth_date: NaiveDate::from_ymd_opt(1968, 4, 12).unwrap(),
+                gender: None,
+                plan: "cigna-commercial".into(),
+                line_of_business: LineOfBusiness::Commercial,
+                coverage_start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                coverage_end: None,
+            })
+            .await
+            .unwrap();
+        CaseService::new(policy, repository, ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 4, 14, 0, 0).unwrap()))
+    }
+
+    async fn run(service: &Service, set: &SetTree) -> Handled {
+        handle(service, set, read_request(set).unwrap()).await.unwrap()
+    }
+
+    fn status(handled: &Handled) -> Option<CaseStatus> {
+        match handled {
+            Handled::Case(case) => Some(case.status),
+            _ => None,
+        }
+    }
+
+    fn rejected(handled: &Handled) -> Option<&'static str> {
+        match handled {
+            Handled::FollowUp(FollowUp::Reject { reason, .. }) => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_previous_certification_is_the_events_else_a_lines() {
+        assert_eq!(previous_certification(&therapy(about("3", Some("A7")))).as_deref(), Some("A7"));
+        let on_line =
+            therapy(|text| text.replace("11:B~\nDTP*472", "11:B~\nREF*BB*A8~\nDTP*472").replace("SE*28*", "SE*29*"));
+        assert_eq!(previous_certification(&on_line).as_deref(), Some("A8"));
+        assert_eq!(previous_certification(&therapy(|text| text)), None);
+    }
+
+    #[test]
+    fn an_extension_asks_for_the_latest_end_of_its_lines() {
+        let request = read_request(&therapy(about("4", Some("A1")))).unwrap();
+        assert_eq!(requested_end(&request), NaiveDate::from_ymd_opt(2026, 5, 8));
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_applies_to_the_requesters_own_certification_only() {
+        let service = service().await;
+        let approved = run(&service, &therapy(|text| text)).await;
+        assert_eq!(status(&approved), Some(CaseStatus::Approved));
+        // Someone else's: answered as if it did not exist, and nothing changes.
+        let other = therapy(|text| about("3", Some("A000000001"))(text).replace("XX*1234567893", "XX*1245319599"));
+        assert_eq!(rejected(&run(&service, &other).await), Some(NOT_FOUND));
+        assert_eq!(rejected(&run(&service, &therapy(about("3", Some("A999")))).await), Some(NOT_FOUND));
+        // Neither a number nor a trace: the number is missing.
+        let bare = therapy(|text| {
+            about("3", None)(text).replace("TRN*1*TRC-REQTHR206*9CLEARHOUS~\n", "").replace("SE*28*", "SE*27*")
+        });
+        assert_eq!(rejected(&run(&service, &bare).await), Some(NO_NUMBER));
+        let case = service.case("C000000001").await.unwrap();
+        assert_eq!(case.status, CaseStatus::Approved, "refused requests change nothing");
+        // The original request's trace, sent again without the number, finds it too.
+        let cancelled = run(&service, &therapy(about("3", None))).await;
+        assert_eq!(status(&cancelled), Some(CaseStatus::Cancelled));
+        // A second cancellation is answered with the case as it stands, and records nothing.
+        let events = service.history("C000000001").await.unwrap().len();
+        let again = run(&service, &therapy(about("3", Some("A000000001")))).await;
+        assert_eq!(status(&again), Some(CaseStatus::Cancelled));
+        assert_eq!(service.history("C000000001").await.unwrap().len(), events);
+    }
+}
