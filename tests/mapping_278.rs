@@ -616,6 +616,11 @@ async fn requests_about_earlier_certifications_change_them() {
         &["HCR*A1*A000000001~", "REF*BB*A000000001~", "DTP*AAH*RD8*20260304-20260601~", "REF*NT*C000000001~"],
     );
     assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
+    // The same extension again (a resubmission the log did not catch): the same answer, no event.
+    let events = service.history(&approval.id).await.unwrap().len();
+    let (again, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    assert_eq!(again[0], responses[0]);
+    assert_eq!(service.history(&approval.id).await.unwrap().len(), events);
 
     // Past the configured maximum (30 days after the end): refused, "not certified" with the
     // reason code of the rule that refused, the certification unchanged.
