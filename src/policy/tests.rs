@@ -406,6 +406,12 @@ fn reason_codes_are_keyed_by_known_rule_ids() {
         Some(Cited { value: "X1".into(), config_path: "reason_codes.\"intake.retro_window\"".into() })
     );
     assert_eq!(policy.reason_code("review.hold"), None);
+    // Longer than HCR03 allows (the guide's element length).
+    let long = "X".repeat(31);
+    let root = format!("{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"{long}\"\n");
+    assert_eq!(errors_of(load_pair(&root, &plan_file(""))).len(), 1);
+    let root = format!("{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"{}\"\n", &long[1..]);
+    assert!(load_pair(&root, &plan_file("")).is_ok());
     // The sample gives a code to every rule that denies, pends or finds no authorization needed.
     let sample = sample();
     for rule in ["intake.exemption", "intake.retro_window", "review.determination", "pathway.clinical_review"] {

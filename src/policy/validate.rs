@@ -107,9 +107,10 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
                 continue;
             }
             let text = code.get_ref();
-            // HCR03 is AN 1/30; letters and digits only keep it clear of any delimiter.
-            if text.is_empty() || text.len() > 30 || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
-                diagnostics.error(file, code.span(), field, format!("`{text}` must be 1 to 30 letters and digits"));
+            // HCR03's length; letters and digits only keep it clear of any delimiter.
+            let max = reason_code_max_len();
+            if text.is_empty() || text.len() > max || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
+                diagnostics.error(file, code.span(), field, format!("`{text}` must be 1 to {max} letters and digits"));
                 continue;
             }
             if policy.reason_codes.contains_key(&rule) {
@@ -144,6 +145,25 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
         check_overlaps(plan, &programs, &origins.programs, &mut reported_overlaps, diagnostics);
     }
     policy
+}
+
+/// The longest HCR03 (element 1271) the 278 guide's data allows: read from the guide, so that
+/// the configuration cannot hold a code no 278 response can carry.
+fn reason_code_max_len() -> usize {
+    use crate::grammar::{GuideSet, Loop, Node, SegmentUsage};
+    fn find<'g>(lp: &'g Loop, id: &str) -> Option<&'g SegmentUsage> {
+        lp.children.iter().find_map(|node| match node {
+            Node::Segment(segment) if segment.id == id => Some(segment),
+            Node::Segment(_) => None,
+            Node::Loop(inner) => find(inner, id),
+        })
+    }
+    GuideSet::builtin()
+        .ok()
+        .and_then(|guides| guides.guide("005010X217"))
+        .and_then(|guide| guide.transactions.iter().find_map(|t| find(&t.root, "HCR")))
+        .and_then(|hcr| hcr.elements.get(2))
+        .map_or(usize::MAX, |hcr03| hcr03.max as usize)
 }
 
 fn check_exemptions(exemptions: &AuthorizationExemptions, file: usize, diagnostics: &mut Diagnostics) {
