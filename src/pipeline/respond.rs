@@ -1,6 +1,8 @@
 //! What umgate answers to a new interchange: the TA1 and 999 of its envelope and groups, a 278
-//! response to every accepted 278 request (after the UM engine decided it: a case, or an intake
-//! reject), a 278 inquiry response to every X215 inquiry, and a 271 to every 270.
+//! response to every accepted 278 request (after the UM engine decided it by its category: a new
+//! case or an intake reject, or a cancellation, extension, revision or appeal applied to an earlier
+//! certification, see `x217::categories`), a 278 inquiry response to every X215 inquiry, and a 271
+//! to every 270.
 //!
 //! Why separate steps: deciding is asynchronous and happens once (it creates cases); the control
 //! numbers the answers need are counted next and reserved (see [`super::numbers`]); writing is
