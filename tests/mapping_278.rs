@@ -693,3 +693,28 @@ async fn only_the_requester_of_a_certification_can_change_it() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// An inquiry about a pended case carries the same decision reason (HCR03) as the 278 response.
+#[tokio::test]
+async fn inquiries_carry_the_decision_reason_of_the_case() {
+    use umgate::mapping::x215::{answer_inquiry, is_inquiry, read_inquiry, write_inquiry_response_interchange};
+    let service = service().await;
+    let request = std::fs::read(common::samples_dir().join("x12/278-request-msk-injection-medicare.x12")).unwrap();
+    let (responses, cases) = respond(&service, &request).await;
+    let reason = cases[0].reason_code().unwrap().to_owned();
+    assert!(String::from_utf8_lossy(&responses[0]).contains(&format!("HCR*A4**{reason}~")));
+    let inquiry = std::fs::read_to_string(common::samples_dir().join("x12/278-inquiry-by-member-and-dates.x12"))
+        .unwrap()
+        .replace("MI*M100000001~\nDMG*D8*19680412", "MI*M300000001~\nDMG*D8*19480203");
+    let trees = read_trees(inquiry.as_bytes(), "inquiry", GuideSet::builtin().unwrap()).unwrap();
+    let mut answers = Vec::new();
+    for set in trees[0].answerable().filter(|set| is_inquiry(set)) {
+        answers.push((set, answer_inquiry(&read_inquiry(set), &service).await.unwrap()));
+    }
+    let response =
+        write_inquiry_response_interchange(&trees[0], &answers, &outbound(), &mut Counter::starting_at(500)).unwrap();
+    let ours = check_with_our_validator("inquiry about a pended case", &response).unwrap();
+    assert_eq!(outcome_of(&ours), "HCR A4 A4");
+    let text = String::from_utf8(response).unwrap();
+    assert_eq!(text.matches(&format!("HCR*A4**{reason}~")).count(), 2, "{text}");
+}
