@@ -718,3 +718,25 @@ async fn inquiries_carry_the_decision_reason_of_the_case() {
     let text = String::from_utf8(response).unwrap();
     assert_eq!(text.matches(&format!("HCR*A4**{reason}~")).count(), 2, "{text}");
 }
+
+/// An appeal of a denial whose plan has us review appeals (Cigna therapy: first level, 180 days)
+/// re-opens the case: pended again, with the appeal's reason code; found by the original trace.
+#[tokio::test]
+async fn an_appeal_we_review_reopens_the_denied_case() {
+    let service = service().await;
+    let request = std::fs::read_to_string(common::samples_dir().join("x12/278-request-therapy-dependent.x12")).unwrap();
+    let (_, cases) = respond(&service, request.as_bytes()).await;
+    let denial = ReviewDecision::Deny { rationale: "criteria not met".into(), guideline: None };
+    let denied = service.decide(&cases[0].id, "reviewer-1", None, denial).await.unwrap();
+    assert_eq!(denied.hcr01(), Some("A3"));
+    let appeal = request.replace("UM*HS*I*", "UM*HS*2*");
+    let (responses, reopened) = respond(&service, appeal.as_bytes()).await;
+    assert_eq!(reopened[0].id, denied.id, "the denied case, not a new one");
+    let mut failures = Vec::new();
+    let ours = check_all("278-response-appeal-reopened.x12", &responses[0], &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(outcome_of(&ours.unwrap()), "HCR A4 A4");
+    let reason = service.reason_code("post_decision.appeal").unwrap();
+    let text = String::from_utf8_lossy(&responses[0]);
+    assert!(text.contains(&format!("HCR*A4**{reason}~")), "{text}");
+}
