@@ -74,6 +74,24 @@ fn approval_and_extension() -> String {
         + "~\n"
 }
 
+/// One interchange: the cancellation of A000000001 and, after it, a new request for the same
+/// services and period (another trace).
+fn cancellation_and_new_request() -> String {
+    let isa =
+        "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*UMGATE         *260304*0900*^*00501*000000222*0*P*:";
+    let new_request = set_of("278-request-therapy-msmpt.x12", "0002").replace("TRC-REQTHR206", "TRC-REQTHR222");
+    [
+        isa.to_owned(),
+        "GS*HI*CLEARHOUSE01*UMGATE*20260304*0900*222*X*005010X217".into(),
+        set_of("278-request-cancel.x12", "0001"),
+        new_request,
+        "GE*2*222".into(),
+        "IEA*1*000000222".into(),
+    ]
+    .join("~\n")
+        + "~\n"
+}
+
 fn response_278(dir: &Path) -> anyhow::Result<String> {
     let answers = read_dir(dir);
     let (_, bytes) = answers.iter().find(|(name, _)| name.contains(".278.")).context("no 278 answer")?;
@@ -134,8 +152,43 @@ async fn extension_in_the_same_interchange_and_cancellation_in_a_later_one(db: T
     Ok(())
 }
 
+/// A request after the cancellation of a stored approval, in the same interchange, is not an
+/// "overlapping request" of the cancelled approval: the cancellation is seen at once.
+async fn a_cancellation_is_seen_by_the_next_request_of_the_interchange(db: TestDb) -> TestResult {
+    let import = umgate(&db, &["roster", "import", "samples/roster.csv"]);
+    ensure!(import.status.code() == Some(0), "{}", show(&import));
+    let dir = tempfile::tempdir()?;
+    let second = dir.path().join("cancellation-and-new-request.x12");
+    std::fs::write(&second, cancellation_and_new_request())?;
+    let approval = root().join("samples/x12/278-request-therapy-msmpt.x12");
+    for (name, file) in [("approval", approval.as_path()), ("second", second.as_path())] {
+        let out = dir.path().join(name);
+        let output = umgate(&db, &["process", "--json", "--out", out.to_str().unwrap(), file.to_str().unwrap()]);
+        ensure!(output.status.code() == Some(0), "{}", show(&output));
+    }
+    let text = response_278(&dir.path().join("second"))?;
+    ensure!(text.contains("HCR*C*A000000001~"), "cancelled:\n{text}");
+    let store = db.open().await?;
+    let mut cases = Vec::new();
+    for record in store.cases_by_member("M100000001").await? {
+        cases.push(umgate::storage::repository::case_from_record(record)?);
+    }
+    store.close().await;
+    ensure!(cases.len() == 2, "{} cases", cases.len());
+    let new = cases.iter().find(|case| case.id != "C000000001").context("the new case")?;
+    ensure!(
+        !matches!(new.pend, Some(umgate::domain::PendReason::OverlappingRequest { .. })),
+        "reviewed as overlapping a cancelled approval: {:?}",
+        new.status
+    );
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
-    let tests = store_tests![extension_in_the_same_interchange_and_cancellation_in_a_later_one];
+    let tests = store_tests![
+        extension_in_the_same_interchange_and_cancellation_in_a_later_one,
+        a_cancellation_is_seen_by_the_next_request_of_the_interchange,
+    ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }
