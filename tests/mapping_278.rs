@@ -613,7 +613,7 @@ async fn requests_about_earlier_certifications_change_them() {
         "278-response-extension-of-approval.x12",
         &responses[0],
         "HCR A1 A1",
-        &["HCR*A1*A000000001~", "REF*BB*A000000001~", "DTP*AAH*RD8*20260304-20260601~", "REF*NT*C000000001~"],
+        &["HCR*A1*A000000001~", "REF*BB*A000000001~", "-20260601~\nDTP*102*", "REF*NT*C000000001~"],
     );
     assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
     // The same extension again (a resubmission the log did not catch): the same answer, no event.

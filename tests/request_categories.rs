@@ -115,8 +115,8 @@ async fn extension_in_the_same_interchange_and_cancellation_in_a_later_one(db: T
     ensure!(output.status.code() == Some(0), "{}", show(&output));
     let text = response_278(&first)?;
     ensure!(text.matches("HCR*A1*A000000001~").count() == 4, "approved, then extended:\n{text}");
-    ensure!(text.contains("DTP*AAH*RD8*20260304-20260508~"), "the approval's period:\n{text}");
-    ensure!(text.contains("DTP*AAH*RD8*20260304-20260601~"), "the extended period:\n{text}");
+    ensure!(text.contains("-20260508~\nDTP*102*"), "the approval's period:\n{text}");
+    ensure!(text.contains("-20260601~\nDTP*102*"), "the extended period:\n{text}");
 
     let (later, output) = run("later", &cancel_file);
     ensure!(output.status.code() == Some(0), "{}", show(&output));
