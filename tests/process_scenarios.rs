@@ -828,18 +828,23 @@ fn is_certification_number(value: &str) -> bool {
     value.len() == 10 && value.starts_with('A') && value[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Expected certified period (SPEC §3.7, §4 approval validity): it starts at the earlier of the
-/// requested start and the determination (the implementation's `approval_period`: an approval runs
-/// from the determination; a retrospective one from the date of service) and ends where the
-/// program's validity rule says, counted from the determination, or at the requested end.
+/// Expected certified period (SPEC §3.7, §4 approval validity).
+/// - A validity rule (`approval_validity`, a regimen's `validity`; `from = "approval"`) runs from
+///   the determination: the period starts then (or at the date of service of a retrospective
+///   request) and ends the validity after the determination.
+/// - Without one (therapy, radiation oncology), the requested dates, retrospective or not. (Before
+///   the fix in `approval_period` a future request was certified from the decision day, days
+///   before the requested start: `th_*_approved` rows caught it.)
 fn expected_period(clock: Clock, request: &Request, rule: Period) -> (NaiveDate, NaiveDate) {
     let decided = clock.today();
-    let from = clock.day(request.from).min(decided);
-    let to = match rule {
-        Period::Requested => clock.day(request.to).max(from),
-        Period::MonthsFromDecision(months) => decided.checked_add_months(Months::new(months)).unwrap().max(from),
-    };
-    (from, to)
+    let (start, end) = (clock.day(request.from), clock.day(request.to));
+    match rule {
+        Period::Requested => (start, end),
+        Period::MonthsFromDecision(months) => {
+            let from = start.min(decided);
+            (from, decided.checked_add_months(Months::new(months)).unwrap().max(from))
+        }
+    }
 }
 
 fn rd8(from: NaiveDate, to: NaiveDate) -> String {
