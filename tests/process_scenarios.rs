@@ -142,7 +142,12 @@ struct Request {
     to: i64,
     diagnoses: &'static [&'static str],
     lines: &'static [Line],
+    /// 2010B NM109 of the requesting provider.
+    requester_npi: &'static str,
 }
+
+/// A well-formed NPI (Luhn check digit with the 80840 prefix).
+const GOOD_NPI: &str = "1234567893";
 
 /// How the certified period is computed (the program's validity rule).
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +165,8 @@ enum Pend {
     ClinicalReview,
     RegimenChoice,
     PeerToPeer,
+    /// More services inside an open approved period (SPEC §3.10).
+    Overlapping,
 }
 
 /// The expected answer.
@@ -197,7 +204,7 @@ const INPATIENT: &str = "21";
 const EMERGENCY_ROOM: &str = "23";
 
 const fn request(from: i64, to: i64, diagnoses: &'static [&'static str], lines: &'static [Line]) -> Request {
-    Request { place_of_service: OFFICE, from, to, diagnoses, lines }
+    Request { place_of_service: OFFICE, from, to, diagnoses, lines, requester_npi: GOOD_NPI }
 }
 const fn at(place_of_service: &'static str, r: Request) -> Request {
     Request { place_of_service, ..r }
@@ -400,6 +407,24 @@ fn scenarios() -> Vec<Scenario> {
             Reject { loop_id: "2010C", aaa03: "75", aaa04: "C" },
         ),
         row(
+            "mo_requesting_provider_npi_invalid_aaa43_at_2010b",
+            "SPEC §8 the requesting provider's NPI must be well formed (check digit); guide 2010B AAA03 43 invalid/missing provider identification, AAA04 C",
+            CIGNA,
+            Member::Rostered,
+            Request { requester_npi: "1234567890", ..FOLFOX },
+            Reject { loop_id: "2010B", aaa03: "43", aaa04: "C" },
+        ),
+        Scenario {
+            name: "mo_second_folfox_inside_approval_pended_overlapping",
+            clock: WEDNESDAY,
+            rule: "SPEC §3.10 a request inside an open approved period is reviewed as additional units; plans.cigna-commercial.programs.medical-oncology.overlapping_requests = additional_units",
+            coverage: CIGNA,
+            member: Member::Rostered,
+            request: Request { from: 30, to: 120, ..FOLFOX },
+            earlier: &[(FOLFOX, "A1")],
+            expect: Pended { program: mo, reason: Pend::Overlapping },
+        },
+        row(
             "mo_birth_date_mismatch_aaa71",
             "SPEC §8 roster date of birth; guide 2010C AAA03 71 birth date does not match, AAA04 C",
             CIGNA,
@@ -485,6 +510,16 @@ fn scenarios() -> Vec<Scenario> {
             at(EMERGENCY_ROOM, PT),
             NoAuthorization { program: None },
         ),
+        Scenario {
+            name: "th_more_visits_inside_approval_pended_overlapping",
+            clock: WEDNESDAY,
+            rule: "SPEC §3.10 overlapping request (not a new episode request); plans.cigna-commercial.programs.therapy.overlapping_requests = additional_units",
+            coverage: CIGNA,
+            member: Member::Rostered,
+            request: Request { from: 20, to: 50, ..PT },
+            earlier: &[(PT, "A1")],
+            expect: Pended { program: th, reason: Pend::Overlapping },
+        },
         row(
             "th_unknown_member_aaa75",
             "SPEC §8 member not on the roster; guide 2010C AAA03 75, AAA04 C",
@@ -500,6 +535,14 @@ fn scenarios() -> Vec<Scenario> {
             Member::DependentOfUnknown,
             PT,
             Reject { loop_id: "2010C", aaa03: "75", aaa04: "C" },
+        ),
+        row(
+            "th_dependent_coverage_ended_aaa95_at_2010d",
+            "SPEC §8 not covered on the date of service: AAA at the patient's loop, 2010D AAA03 95, AAA04 N",
+            Coverage { ended_days_ago: Some(30), ..CIGNA },
+            Member::Dependent,
+            PT,
+            Reject { loop_id: "2010D", aaa03: "95", aaa04: "N" },
         ),
         row(
             "th_dependent_birth_date_mismatch_aaa71_at_2010d",
@@ -696,7 +739,7 @@ fn interchange(clock: Clock, control: u32, member: &str, kind: Member, request: 
     segments.push("HL*1**20*1".into());
     segments.push("NM1*X3*2*UMGATE UTILIZATION MANAGEMENT*****PI*UMGATE01".into());
     segments.push("HL*2*1*21*1".into());
-    segments.push("NM1*1P*1*WELBY*MARCUS****XX*1234567893".into());
+    segments.push(format!("NM1*1P*1*WELBY*MARCUS****XX*{}", request.requester_npi));
     segments.push("REF*EI*361234567".into());
     segments.push("N3*100 MAIN ST".into());
     segments.push("N4*CHICAGO*IL*60601".into());
@@ -862,7 +905,11 @@ fn check_answer(scenario: &Scenario, text: &str) -> anyhow::Result<Option<String
     let request = &scenario.request;
 
     if let Expect::Reject { loop_id, aaa03, aaa04 } = scenario.expect {
-        let level_code = if loop_id == "2010D" { "23" } else { "22" };
+        let level_code = match loop_id {
+            "2010B" => "21",
+            "2010C" => "22",
+            _ => "23",
+        };
         let level = levels.iter().find(|l| l.code == level_code).with_context(|| format!("no HL {level_code}"))?;
         let aaa: Vec<String> = level.all("AAA").map(|s| s.join("*")).collect();
         ensure!(aaa == [format!("AAA*N**{aaa03}*{aaa04}")], "{loop_id} AAA: {aaa:?}");
@@ -873,7 +920,14 @@ fn check_answer(scenario: &Scenario, text: &str) -> anyhow::Result<Option<String
         let others: Vec<String> =
             levels.iter().filter(|l| l.code != level_code).flat_map(|l| l.all("AAA")).map(|s| s.join("*")).collect();
         ensure!(others.is_empty(), "AAA at other loops: {others:?}");
-        ensure!(level.has_child == "0", "the hierarchy stops at the rejected loop (HL04 {})", level.has_child);
+        // The hierarchy stops at the rejected loop (below 2000B the guide still wants 2000C).
+        let last = levels.last().context("no HL")?;
+        ensure!(last.has_child == "0", "the last HL has children (HL04 {})", last.has_child);
+        ensure!(
+            levels.iter().all(|l| matches!(l.code.as_str(), "20" | "21" | "22") || l.code == level_code),
+            "levels below the rejected loop: {:?}",
+            levels.iter().map(|l| l.code.as_str()).collect::<Vec<_>>()
+        );
         ensure!(events.is_empty() && lines.is_empty(), "no patient event is answered after a reject");
         ensure!(!segments.iter().any(|s| s[0] == "HCR"), "no HCR with a reject");
         return Ok(None);
@@ -986,6 +1040,7 @@ fn check_case(scenario: &Scenario, case: &Case, hcr02: &str) -> TestResult {
                 Some(PendReason::ClinicalReview) => Some(Pend::ClinicalReview),
                 Some(PendReason::AwaitingRegimenChoice { .. }) => Some(Pend::RegimenChoice),
                 Some(PendReason::PeerToPeerOffered { .. }) => Some(Pend::PeerToPeer),
+                Some(PendReason::OverlappingRequest { .. }) => Some(Pend::Overlapping),
                 _ => None,
             };
             ensure!(actual == Some(reason), "pend reason {:?} (expected {reason:?})", case.pend);
