@@ -1096,6 +1096,26 @@ fn process(db: &TestDb, clock: Clock, out: &Path, files: &[PathBuf]) -> anyhow::
     Ok(read_dir(out))
 }
 
+/// The row's answer against `tests/golden/process_scenarios/NAME.x12` (the whole interchange:
+/// control numbers, case and authorization numbers are deterministic on a fresh database at a
+/// fixed time). `UMGATE_UPDATE_GOLDEN=1` writes them after an intended change.
+fn check_golden(name: &str, text: &str) -> TestResult {
+    let dir = root().join("tests/golden/process_scenarios");
+    let path = dir.join(format!("{name}.x12"));
+    if std::env::var_os("UMGATE_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(&path, text)?;
+        return Ok(());
+    }
+    let golden = std::fs::read_to_string(&path)
+        .with_context(|| format!("no golden file {} (UMGATE_UPDATE_GOLDEN=1 to create)", path.display()))?;
+    if golden == text {
+        return Ok(());
+    }
+    let first = golden.lines().zip(text.lines()).find(|(g, t)| g != t);
+    anyhow::bail!("differs from {} (UMGATE_UPDATE_GOLDEN=1 to accept): golden / ours {first:?}", path.display())
+}
+
 /// The 278 response written for the input file `name`.
 fn response_for<'a>(answers: &'a BTreeMap<String, String>, name: &str) -> anyhow::Result<&'a str> {
     let found: Vec<&String> =
@@ -1209,6 +1229,7 @@ async fn scenario_table(db: TestDb) -> TestResult {
             let text = response_for(&answers, &name)?;
             let case_id = check_answer(scenario, text)?;
             read_by_x12_types(text)?;
+            check_golden(scenario.name, text)?;
             let cases = store.cases_by_member(&member_id(index)).await?;
             match case_id {
                 Some(id) => {
