@@ -17,7 +17,21 @@
 //! period (DTP 472 / AAH), the issue date (DTP 102), HSD quantities, AAA at the right loop; the
 //! case in the store for its plan, program, pend reason and authorization number. Every answer
 //! must pass `umgate validate`, and x12-types must read every 278 response with the same HCR01 and
-//! AAA03 values.
+//! AAA03 values. The whole answer of each row is also kept as a golden file
+//! (`tests/golden/process_scenarios/ROW.x12`, the same on both stores; `UMGATE_UPDATE_GOLDEN=1`
+//! after an intended change, e.g. new rows renumber the members and control numbers after them).
+//!
+//! Judgements where the SPEC leaves the 278 open (the guide decides):
+//! - a request after the retro window is a valid 278 with a business outcome: HCR01 A3
+//!   ("administratively denied", SPEC §3.2), not an AAA (AAA is for invalid requests);
+//! - emergency room / inpatient / observation: HCR01 NA (the guide's "no action required"), and a
+//!   case is still opened (REF*NT) so the answer can be looked up;
+//! - business rejects use the guide's AAA03 at the loop of the problem with AAA01 N: 75 (subscriber
+//!   not found, 2010C, even when a dependent is the patient: the roster is keyed by the subscriber
+//!   ID), 71 (birth date mismatch, the patient's loop), 95 (patient not eligible on the date of
+//!   service, follow-up N), 43 (requesting provider identification, 2010B); AAA04 C otherwise;
+//! - the certified period is sent in DTP*AAH (2000E) and DTP*472 (2000F) with the issue date in
+//!   DTP*102; HCR03 is not asserted (reason codes are being added by another change).
 //!
 //! Reachability (why some program × outcome pairs have no row):
 //! - radiation oncology and MSK interventional pain never approve in real time: their pathway
