@@ -492,6 +492,36 @@ fn scenarios() -> Vec<Scenario> {
             earlier: &[(Request { from: -40, to: -21, ..PT }, "A1"), (Request { from: -20, to: 0, ..PT }, "A1")],
             expect: Pended { program: th, reason: Pend::ClinicalReview },
         },
+        Scenario {
+            name: "th_pt_second_request_of_episode_approved",
+            clock: WEDNESDAY,
+            rule: "SPEC §4 the first two PT requests of an episode are decided in real time; plans.cigna-commercial.programs.therapy.real_time.first_requests_per_episode = 2",
+            coverage: CIGNA,
+            member: Member::Rostered,
+            request: Request { from: 1, to: 40, ..PT },
+            earlier: &[(Request { from: -40, to: -21, ..PT }, "A1")],
+            expect: Approved { program: th, period: Period::Requested },
+        },
+        Scenario {
+            name: "th_pt_after_a_60_day_gap_new_episode_approved",
+            clock: WEDNESDAY,
+            rule: "SPEC §4 episode; plans.cigna-commercial.programs.therapy.real_time.episode.max_gap = 60 calendar days (earlier starts -200 and -149, this one +1)",
+            coverage: CIGNA,
+            member: Member::Rostered,
+            request: Request { from: 1, to: 40, ..PT },
+            earlier: &[(Request { from: -200, to: -150, ..PT }, "A1"), (Request { from: -149, to: -100, ..PT }, "A1")],
+            expect: Approved { program: th, period: Period::Requested },
+        },
+        Scenario {
+            name: "th_ot_after_two_pt_requests_approved",
+            clock: WEDNESDAY,
+            rule: "SPEC §4 episodes per discipline; plans.cigna-commercial.programs.therapy.real_time.episode.same_discipline = true",
+            coverage: CIGNA,
+            member: Member::Rostered,
+            request: Request { from: 1, to: 40, ..OT },
+            earlier: &[(Request { from: -40, to: -21, ..PT }, "A1"), (Request { from: -20, to: 0, ..PT }, "A1")],
+            expect: Approved { program: th, period: Period::Requested },
+        },
         row(
             "th_dependent_pt_approved",
             "SPEC §3 patient in 2000D; plans.cigna-commercial.programs.therapy.real_time",
@@ -697,8 +727,11 @@ fn scenarios() -> Vec<Scenario> {
 // Building the requests and the roster
 // ------------------------------------------------------------------------------------------------
 
-fn member_id(row: usize) -> String {
-    format!("SCN{row:06}")
+/// The member of a row: derived from its name (FNV-1a), so that adding a row changes no other
+/// row's answer.
+fn member_id(name: &str) -> String {
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    format!("SCN{hash:08X}")
 }
 
 const BIRTH: &str = "19600505";
@@ -717,7 +750,7 @@ fn roster(table: &[Scenario]) -> String {
     let mut csv =
         "member_id,first_name,last_name,birth_date,gender,plan,line_of_business,coverage_start,coverage_end\n"
             .to_owned();
-    for (index, scenario) in table.iter().enumerate() {
+    for scenario in table {
         if matches!(scenario.member, Member::Unknown | Member::DependentOfUnknown) {
             continue;
         }
@@ -731,7 +764,7 @@ fn roster(table: &[Scenario]) -> String {
         writeln!(
             csv,
             "{},ROW,SCENARIO,{},F,{},{},2024-01-01,{end}",
-            member_id(index),
+            member_id(scenario.name),
             iso(birth),
             scenario.coverage.plan,
             scenario.coverage.lob
@@ -746,9 +779,9 @@ fn period(clock: Clock, from: i64, to: i64) -> String {
 }
 
 /// A 005010X217 request interchange (one set) for `member`, control number `control`.
-fn interchange(clock: Clock, control: u32, member: &str, kind: Member, request: &Request) -> String {
+/// BHT03 and the TRNs are built from `reference`.
+fn interchange(clock: Clock, control: u32, member: &str, reference: &str, kind: Member, request: &Request) -> String {
     let mut segments: Vec<String> = Vec::new();
-    let reference = format!("SCN{control}");
     segments.push(format!("BHT*0007*13*{reference}*20260304*0900"));
     segments.push("HL*1**20*1".into());
     segments.push("NM1*X3*2*UMGATE UTILIZATION MANAGEMENT*****PI*UMGATE01".into());
@@ -1110,10 +1143,12 @@ fn process(db: &TestDb, clock: Clock, out: &Path, files: &[PathBuf]) -> anyhow::
     Ok(read_dir(out))
 }
 
-/// The row's answer against `tests/golden/process_scenarios/NAME.x12` (the whole interchange:
-/// control numbers, case and authorization numbers are deterministic on a fresh database at a
-/// fixed time). `UMGATE_UPDATE_GOLDEN=1` writes them after an intended change.
+/// The row's answer against `tests/golden/process_scenarios/NAME.x12`: the whole interchange, with
+/// the numbers that depend on how many answers, cases and authorizations came before (ISA13, GS06,
+/// GE02, IEA02, REF*NT case, HCR02 authorization: checked above) masked, so that adding a row
+/// changes no other golden file. `UMGATE_UPDATE_GOLDEN=1` writes them after an intended change.
 fn check_golden(name: &str, text: &str) -> TestResult {
+    let text = &normalized(text);
     let dir = root().join("tests/golden/process_scenarios");
     let path = dir.join(format!("{name}.x12"));
     if std::env::var_os("UMGATE_UPDATE_GOLDEN").is_some() {
@@ -1123,11 +1158,39 @@ fn check_golden(name: &str, text: &str) -> TestResult {
     }
     let golden = std::fs::read_to_string(&path)
         .with_context(|| format!("no golden file {} (UMGATE_UPDATE_GOLDEN=1 to create)", path.display()))?;
-    if golden == text {
+    if golden == *text {
         return Ok(());
     }
     let first = golden.lines().zip(text.lines()).find(|(g, t)| g != t);
     anyhow::bail!("differs from {} (UMGATE_UPDATE_GOLDEN=1 to accept): golden / ours {first:?}", path.display())
+}
+
+/// `text` with its sequence numbers masked (see [`check_golden`]).
+fn normalized(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let (element, terminator) = (bytes[3] as char, bytes[105] as char);
+    let mask = |value: &str| value.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>();
+    let mut out = String::new();
+    for (index, raw) in text.split(terminator).enumerate() {
+        if index > 0 {
+            out.push(terminator);
+        }
+        let mut fields: Vec<String> = raw.split(element).map(str::to_owned).collect();
+        let id = fields[0].trim().to_owned();
+        let masked = match id.as_str() {
+            "ISA" => Some(13),
+            "GS" => Some(6),
+            "GE" | "IEA" => Some(2),
+            "HCR" => Some(2),
+            "REF" if fields.get(1).is_some_and(|q| q == "NT") => Some(2),
+            _ => None,
+        };
+        if let Some(n) = masked.filter(|n| *n < fields.len()) {
+            fields[n] = mask(&fields[n]);
+        }
+        out.push_str(&fields.join(&element.to_string()));
+    }
+    out
 }
 
 /// The 278 response written for the input file `name`.
@@ -1197,10 +1260,14 @@ async fn scenario_table(db: TestDb) -> TestResult {
         let rows: Vec<(usize, &Scenario)> = table.iter().enumerate().filter(|(_, s)| s.clock == clock).collect();
         let mut earlier_files: Vec<(usize, usize, PathBuf)> = Vec::new();
         for (index, scenario) in &rows {
+            let member = member_id(scenario.name);
             for (n, (request, _)) in scenario.earlier.iter().enumerate() {
                 control += 1;
                 let file = inputs.join(format!("{index:02}-{}-earlier{n}.x12", scenario.name));
-                std::fs::write(&file, interchange(clock, control, &member_id(*index), scenario.member, request))?;
+                std::fs::write(
+                    &file,
+                    interchange(clock, control, &member, &format!("{member}E{n}"), scenario.member, request),
+                )?;
                 earlier_files.push((*index, n, file));
             }
         }
@@ -1224,9 +1291,10 @@ async fn scenario_table(db: TestDb) -> TestResult {
         }
         let mut files = Vec::new();
         for (index, scenario) in &rows {
+            let member = member_id(scenario.name);
             control += 1;
             let file = inputs.join(format!("{index:02}-{}.x12", scenario.name));
-            std::fs::write(&file, interchange(clock, control, &member_id(*index), scenario.member, &scenario.request))?;
+            std::fs::write(&file, interchange(clock, control, &member, &member, scenario.member, &scenario.request))?;
             row_files.insert(*index, file.clone());
             files.push(file);
         }
@@ -1244,12 +1312,12 @@ async fn scenario_table(db: TestDb) -> TestResult {
             let case_id = check_answer(scenario, text)?;
             read_by_x12_types(text)?;
             check_golden(scenario.name, text)?;
-            let cases = store.cases_by_member(&member_id(index)).await?;
+            let cases = store.cases_by_member(&member_id(scenario.name)).await?;
             match case_id {
                 Some(id) => {
                     let record = store.get_case(&id).await?.with_context(|| format!("case {id} not stored"))?;
                     let case = case_from_record(record)?;
-                    ensure!(case.member_id() == member_id(index), "case {id} is another member's");
+                    ensure!(case.member_id() == member_id(scenario.name), "case {id} is another member's");
                     ensure!(cases.len() == scenario.earlier.len() + 1, "{} cases for the member", cases.len());
                     let hcr02 = levels(&segments(text))
                         .iter()
@@ -1291,7 +1359,8 @@ async fn built_requests_are_valid(db: TestDb) -> TestResult {
     for (index, scenario) in scenarios().iter().enumerate() {
         let file = dir.path().join(format!("{index:02}.x12"));
         let (clock, request) = (scenario.clock, &scenario.request);
-        let text = interchange(clock, 500 + index as u32, &member_id(index), scenario.member, request);
+        let member = member_id(scenario.name);
+        let text = interchange(clock, 500 + index as u32, &member, &member, scenario.member, request);
         let dates = period(clock, request.from, request.to);
         ensure!(text.contains(&format!("DTP*472*{dates}")), "{}: no DTP*472*{dates}", scenario.name);
         ensure!(text.contains(&format!("DTP*AAH*{dates}")), "{}: no DTP*AAH*{dates}", scenario.name);
@@ -1302,6 +1371,11 @@ async fn built_requests_are_valid(db: TestDb) -> TestResult {
     args.extend(files.iter().map(String::as_str));
     let output = umgate(&db, WEDNESDAY, &args);
     ensure!(output.status.code() == Some(0), "built requests rejected:\n{}", show(&output));
+    // One member (and row name) per row.
+    let mut members: Vec<String> = scenarios().iter().map(|s| member_id(s.name)).collect();
+    members.sort();
+    members.dedup();
+    ensure!(members.len() == scenarios().len(), "two rows share a name or a member ID");
     // Offsets are calendar days from the clock's day.
     ensure!(WEDNESDAY.day(-2).checked_add_days(Days::new(2)) == Some(WEDNESDAY.today()));
     ensure!(AFTER_HOLIDAY.day(-4) == NaiveDate::from_ymd_opt(2026, 1, 16).unwrap());
