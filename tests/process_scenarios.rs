@@ -149,7 +149,7 @@ const fn bare(code: &'static str) -> Line {
 /// What the request asks for.
 #[derive(Debug, Clone, Copy)]
 struct Request {
-    /// UM04-1 (facility code, UM04-2 = B).
+    /// UM04 (facility code and qualifier), on the event and every line.
     place_of_service: &'static str,
     /// Requested service dates, days from the fixed day (inclusive range; equal = one day).
     from: i64,
@@ -216,9 +216,11 @@ struct Scenario {
     expect: Expect,
 }
 
-const OFFICE: &str = "11";
-const INPATIENT: &str = "21";
-const EMERGENCY_ROOM: &str = "23";
+/// UM04: facility code and its qualifier (B place of service, A institutional bill type).
+const OFFICE: &str = "11:B";
+const INPATIENT: &str = "21:B";
+const EMERGENCY_ROOM: &str = "23:B";
+const HOSPITAL_INPATIENT_BILL: &str = "11:A";
 
 const fn request(from: i64, to: i64, diagnoses: &'static [&'static str], lines: &'static [Line]) -> Request {
     Request { place_of_service: OFFICE, from, to, diagnoses, lines, requester_npi: GOOD_NPI }
@@ -333,6 +335,14 @@ fn scenarios() -> Vec<Scenario> {
             RO_MA,
             Member::Rostered,
             at(INPATIENT, RO),
+            NoAuthorization { program: None },
+        ),
+        row(
+            "ro_hospital_inpatient_bill_type_na",
+            "SPEC §4 inpatient stay; authorization_exemptions.bill_types (11, UM04-2 = A)",
+            RO_MA,
+            Member::Rostered,
+            at(HOSPITAL_INPATIENT_BILL, RO),
             NoAuthorization { program: None },
         ),
         row(
@@ -846,7 +856,7 @@ fn transaction(clock: Clock, member: &str, reference: &str, kind: Member, reques
         segments.push(format!("DMG*D8*{birth}*F"));
     }
     let event = event_parent + 1;
-    let um = format!("UM*HS*I*1*{}:B", request.place_of_service);
+    let um = format!("UM*HS*I*1*{}", request.place_of_service);
     segments.push(format!("HL*{event}*{event_parent}*EV*1"));
     segments.push(format!("TRN*1*TRC-{reference}*9CLEARHOUS"));
     segments.push(um.clone());
