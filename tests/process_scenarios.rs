@@ -1214,6 +1214,16 @@ fn read_dir(dir: &Path) -> BTreeMap<String, String> {
 
 /// Runs `umgate process --json --out out FILES...`; every interchange must be accepted.
 fn process(db: &TestDb, clock: Clock, out: &Path, files: &[PathBuf]) -> anyhow::Result<BTreeMap<String, String>> {
+    Ok(process_with_summary(db, clock, out, files)?.0)
+}
+
+/// [`process`], with the JSON summary.
+fn process_with_summary(
+    db: &TestDb,
+    clock: Clock,
+    out: &Path,
+    files: &[PathBuf],
+) -> anyhow::Result<(BTreeMap<String, String>, serde_json::Value)> {
     let mut args = vec!["process".to_owned(), "--json".into(), "--out".into(), out.display().to_string()];
     args.extend(files.iter().map(|f| f.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -1221,7 +1231,7 @@ fn process(db: &TestDb, clock: Clock, out: &Path, files: &[PathBuf]) -> anyhow::
     ensure!(output.status.code() == Some(0), "umgate process:\n{}", show(&output));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).with_context(|| show(&output))?;
     ensure!(summary["groups_accepted"] == files.len() && summary["sets_rejected"] == 0, "{summary}");
-    Ok(read_dir(out))
+    Ok((read_dir(out), summary))
 }
 
 /// The row's answer against `tests/golden/process_scenarios/NAME.x12`: the whole interchange, with
@@ -1384,7 +1394,14 @@ async fn scenario_table(db: TestDb) -> TestResult {
             files.push(file);
         }
         let out = dir.path().join(format!("out-{run}"));
-        answers.extend(process(&db, clock, &out, &files)?);
+        let written = process(&db, clock, &out, &files)?;
+        // The same files again (SPEC §2 duplicates): the same answers, no second case.
+        let again = dir.path().join(format!("out-{run}-again"));
+        let (resent, summary) = process_with_summary(&db, clock, &again, &files)?;
+        if resent != written || summary["cases_created"] != 0 || summary["resubmitted"] != files.len() {
+            failures.push(format!("run {run} resubmitted: other answers or new cases: {summary}"));
+        }
+        answers.extend(written);
         out_dirs.push(out);
     }
 
