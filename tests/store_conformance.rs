@@ -22,6 +22,7 @@ fn main() {
     let tests = store_tests![
         case_round_trip,
         case_lookups_by_member_and_authorization_number,
+        case_lookup_by_a_lines_own_authorization_number,
         review_queue_is_ordered_by_due_time_then_creation,
         duplicate_insert_is_refused_and_writes_nothing,
         batch_insert_is_all_or_nothing,
@@ -172,6 +173,27 @@ async fn case_lookups_by_member_and_authorization_number(db: TestDb) -> TestResu
         other => bail!("expected a duplicate authorization number on update, got {other:?}"),
     }
     ensure!(store.get_case("C-2").await? == Some(second), "failed update must leave the case as it was");
+    Ok(())
+}
+
+/// A separately authorized line (supportive drug) keeps its own number in the case body only:
+/// the store finds the case by it too, and never by a value that merely appears elsewhere.
+async fn case_lookup_by_a_lines_own_authorization_number(db: TestDb) -> TestResult {
+    let store = db.open().await?;
+    let mut regimen = case("C-1", "M-1", "approved", None, t0());
+    regimen.authorization_number = Some("A000000001".to_owned());
+    regimen.body = json!({"id": "C-1", "note": "A000000009", "lines": [
+        {"code": "J9263", "authorization_number": null},
+        {"code": "J2505", "authorization_number": "A000000002"}
+    ]});
+    let mut other = case("C-2", "M-2", "approved", None, t0());
+    other.authorization_number = Some("A000000003".to_owned());
+    store.insert_case(&other, &[], &[]).await?;
+    store.insert_case(&regimen, &[], &[]).await?;
+    ensure!(store.case_by_line_authorization_number("A000000002").await?.map(|c| c.id) == Some("C-1".into()));
+    ensure!(store.case_by_line_authorization_number("A000000009").await?.is_none(), "not a line's number");
+    ensure!(store.case_by_line_authorization_number("A000000404").await?.is_none());
+    store.close().await;
     Ok(())
 }
 

@@ -35,7 +35,10 @@ struct State {
 
 impl State {
     fn index(&mut self, case: &Case) {
-        if let Some(number) = &case.authorization_number {
+        // The case's number and the own numbers of separately authorized lines.
+        let numbers =
+            case.authorization_number.iter().chain(case.lines.iter().filter_map(|l| l.authorization_number.as_ref()));
+        for number in numbers {
             self.by_authorization.insert(number.clone(), case.id.clone());
         }
     }
@@ -166,7 +169,7 @@ impl CaseRepository for MemoryRepository {
             .by_authorization
             .get(authorization_number)
             .and_then(|id| state.cases.get(id))
-            .filter(|case| case.authorization_number.as_deref() == Some(authorization_number))
+            .filter(|case| case.has_authorization_number(authorization_number))
             .cloned())
     }
 

@@ -238,6 +238,16 @@ pub struct ServiceLine {
     pub approved_quantity: Option<Quantity>,
     pub approved_from: Option<NaiveDate>,
     pub approved_to: Option<NaiveDate>,
+    /// The line's own authorization number when it is authorized separately from the case
+    /// (supportive drugs, seed 004); `None` when the case's number covers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_number: Option<String>,
+}
+
+impl ServiceLine {
+    pub fn is_certified(&self) -> bool {
+        matches!(self.status, LineStatus::Approved | LineStatus::Modified)
+    }
 }
 
 /// Why a case is pended.
@@ -438,6 +448,19 @@ impl Case {
             .and_then(|reason| reason.code.as_deref())
     }
 
+    /// The certification number of a line (HCR02 of its 2000F): its own when it was authorized
+    /// separately, else the case's; `None` for a line not certified.
+    pub fn line_authorization_number(&self, index: usize) -> Option<&str> {
+        let line = self.lines.get(index).filter(|line| line.is_certified())?;
+        line.authorization_number.as_deref().or(self.authorization_number.as_deref())
+    }
+
+    /// Whether `number` is this case's authorization number or one of its lines' own.
+    pub fn has_authorization_number(&self, number: &str) -> bool {
+        self.authorization_number.as_deref() == Some(number)
+            || self.lines.iter().any(|line| line.authorization_number.as_deref() == Some(number))
+    }
+
     pub fn original_of_update(&self) -> Option<&CaseId> {
         self.links.iter().find_map(|link| match link {
             CaseLink::Replaces { original } => Some(original),
@@ -561,8 +584,20 @@ mod tests {
         case.links.push(CaseLink::Replaces { original: "C0".into() });
         case.regimen = Some(RegimenChoice { regimen: "colon-FOLFOX".into(), preferred: true });
         let json = serde_json::to_string(&case).unwrap();
+        // A line without a number of its own is stored as before (no key): older bodies read.
+        let line = serde_json::to_value(&case.lines[0]).unwrap();
+        assert!(line.get("authorization_number").is_none(), "{line}");
         let back: Case = serde_json::from_str(&json).unwrap();
         assert_eq!(back, case);
+        case.authorization_number = Some("A000000001".into());
+        case.lines[0].status = LineStatus::Approved;
+        case.lines[0].authorization_number = Some("A000000002".into());
+        let json = serde_json::to_string(&case).unwrap();
+        let back: Case = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.lines[0].authorization_number.as_deref(), Some("A000000002"));
+        assert!(back.has_authorization_number("A000000001") && back.has_authorization_number("A000000002"));
+        assert!(!back.has_authorization_number("A000000003"));
+        assert_eq!(back.line_authorization_number(0), Some("A000000002"));
     }
 
     #[test]
@@ -630,6 +665,7 @@ pub(crate) mod test_support {
                     approved_quantity: None,
                     approved_from: None,
                     approved_to: None,
+                    authorization_number: None,
                 })
                 .collect(),
             request,

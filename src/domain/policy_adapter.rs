@@ -169,6 +169,11 @@ impl UmPolicy for Policy {
             }),
             hold_duration: recite(entry.hold_duration(), decision_time),
             phone_notice_before_denial: entry.phone_notice_before_denial(),
+            separately_authorized: cite(
+                entry.supportive_drugs.iter().map(|drug| crate::policy::normalize_code(drug.get_ref())).collect(),
+                entry.path("supportive_drugs"),
+            ),
+            separate_authorization_validity: entry.supportive_drug_validity().map(|cited| recite(cited, validity)),
         })
     }
 

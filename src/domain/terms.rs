@@ -134,9 +134,21 @@ pub struct ProgramTerms {
     pub hold_duration: Cited<DecisionTime>,
     /// The provider is told by phone and in writing before a denial is issued (Medicare).
     pub phone_notice_before_denial: Cited<bool>,
+    /// Service codes authorized separately from the rest of the request, each line with an
+    /// authorization number of its own (medical oncology supportive drugs, seed 004); normalized.
+    pub separately_authorized: Cited<Vec<String>>,
+    /// The validity of such a separate authorization, when it has its own (else the validity the
+    /// rest of the request gets).
+    pub separate_authorization_validity: Option<Cited<Validity>>,
 }
 
 impl ProgramTerms {
+    /// Whether a line's service code is authorized separately (see `separately_authorized`).
+    pub fn is_separately_authorized(&self, service_code: &str) -> bool {
+        let code = crate::policy::normalize_code(service_code);
+        self.separately_authorized.value.iter().any(|separate| *separate == code)
+    }
+
     /// The decision clock of a request (the one place this choice is made): the retro clock for
     /// a retrospective request when the program has one, else the urgent or the standard clock.
     pub fn decision_clock(&self, retrospective: bool, urgency: Urgency) -> &Cited<DecisionTime> {
@@ -200,6 +212,12 @@ pub trait UmPolicy: Send + Sync {
     /// The decision reason code (278 HCR03, X12 external code source 886) configured for a rule
     /// id of the domain; `None` when the configuration gives none.
     fn reason_code(&self, _rule: &str) -> Option<Cited<String>> {
+        None
+    }
+
+    /// Whether requests for members of `plan` must come from a requesting provider on file (the
+    /// provider registry, `umgate provider import`); `None` when the configuration does not ask.
+    fn requester_on_file_required(&self, _plan: &str) -> Option<Cited<bool>> {
         None
     }
 }
@@ -286,6 +304,8 @@ pub(crate) mod table_policy {
                 overlap_as_additional_units: cited(true),
                 hold_duration: cited(DecisionTime::BusinessDays(2)),
                 phone_notice_before_denial: cited(false),
+                separately_authorized: cited(vec![]),
+                separate_authorization_validity: None,
             };
             Self { terms, codes: codes.iter().map(|code| (*code).to_owned()).collect(), regimens: vec![] }
         }
@@ -299,7 +319,9 @@ pub(crate) mod table_policy {
             Some(self.terms.clone())
         }
         fn regimens(&self, _: &str, _: LineOfBusiness, _: &str, _: &str, drugs: &[String]) -> Vec<RegimenMatch> {
-            let mut wanted: Vec<&String> = drugs.iter().collect();
+            // Separately authorized drugs are left out, as the configuration's regimens do.
+            let mut wanted: Vec<&String> =
+                drugs.iter().filter(|drug| !self.terms.is_separately_authorized(drug)).collect();
             wanted.sort();
             wanted.dedup();
             self.regimens

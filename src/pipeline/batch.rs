@@ -258,7 +258,7 @@ impl CaseRepository for BatchRepository {
             .held()
             .cases
             .iter()
-            .find(|held| held.case.authorization_number.as_deref() == Some(number))
+            .find(|held| held.case.has_authorization_number(number))
             .map(|held| held.case.clone());
         match found {
             Some(case) => Ok(Some(case)),

@@ -507,6 +507,9 @@ pub struct ProgramPolicy {
     /// Drugs authorized separately from the regimen (medical oncology supportive agents).
     #[serde(default)]
     pub supportive_drugs: Vec<Spanned<String>>,
+    /// Validity of the separate authorization of a supportive drug; absent → the validity the
+    /// rest of the request gets (regimen or `approval_validity`).
+    pub supportive_drug_validity: Option<Spanned<TimeLimit>>,
     #[serde(default)]
     pub cancer_types: BTreeMap<String, CancerType>,
     #[serde(default)]

@@ -127,6 +127,10 @@ impl ProgramPolicy {
         self.site_of_care_redirect.as_ref().map(|s| self.cite("site_of_care_redirect.validity", *s.validity.get_ref()))
     }
 
+    pub fn supportive_drug_validity(&self) -> Option<Cited<TimeLimit>> {
+        self.supportive_drug_validity.as_ref().map(|v| self.cite("supportive_drug_validity", *v.get_ref()))
+    }
+
     pub fn date_extension_max(&self) -> Option<Cited<TimeLimit>> {
         self.date_extension.as_ref().map(|d| self.cite("date_extension.max", *d.max.get_ref()))
     }

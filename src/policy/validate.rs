@@ -494,6 +494,17 @@ fn check_entry(
             );
         }
     }
+    if let Some(validity) = &entry.supportive_drug_validity {
+        positive_limit(validity, &field("supportive_drug_validity"), file, diagnostics);
+        if entry.supportive_drugs.is_empty() {
+            diagnostics.error(
+                file,
+                validity.span(),
+                field("supportive_drug_validity"),
+                "the program lists no supportive_drugs",
+            );
+        }
+    }
     check_regimens(entry, program, &routes, file, diagnostics);
 }
 

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod interchanges;
+mod line_authorizations;
 pub mod postgres;
 pub mod prefetch;
 pub mod records;

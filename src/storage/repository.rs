@@ -74,9 +74,15 @@ impl CaseRepository for Store {
     }
 
     async fn case_by_authorization_number(&self, authorization_number: &str) -> Result<Option<Case>, RepositoryError> {
-        let record = Store::case_by_authorization_number(self, authorization_number)
+        let mut record = Store::case_by_authorization_number(self, authorization_number)
             .await
             .map_err(|error| repository_error("", error))?;
+        if record.is_none() {
+            // The own number of a separately authorized line (see `line_authorizations`).
+            record = Store::case_by_line_authorization_number(self, authorization_number)
+                .await
+                .map_err(|error| repository_error("", error))?;
+        }
         record.map(case_from_record).transpose()
     }
 

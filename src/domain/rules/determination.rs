@@ -51,36 +51,52 @@ pub enum LineOutcome {
     Deny,
 }
 
+/// Lines authorized separately from the rest of the case (supportive drugs): which ones, and the
+/// validity rule of their own authorization when they have one.
+#[derive(Debug, Clone, Copy)]
+pub struct SeparateLines<'a> {
+    /// Per line of the case: authorized separately.
+    pub lines: &'a [bool],
+    /// Their own validity; `validity: None` → they share the period of the other lines.
+    pub rule: ValidityRule<'a>,
+}
+
 /// Applies per-line outcomes to the lines still pending, with the approved period on the
-/// approved ones. Returns the config path of the validity used.
+/// approved ones. Separately authorized lines with a validity of their own get their own period;
+/// the case's period is that of the other lines (or theirs when only they are approved).
+/// Returns the config path of the validity used for the case's period.
 pub fn apply_line_outcomes<P: UmPolicy + ?Sized>(
     policy: &P,
     case: &mut Case,
     rule: ValidityRule<'_>,
+    separate: Option<SeparateLines<'_>>,
     outcomes: &[LineOutcome],
     decided: NaiveDate,
 ) -> Option<String> {
+    let own_period = |index: usize| {
+        separate.is_some_and(|separate| separate.rule.validity.is_some() && separate.lines.get(index) == Some(&true))
+    };
     let approving: Vec<usize> = (0..case.lines.len())
         .filter(|&index| {
             case.lines[index].status == LineStatus::Pending
                 && matches!(outcomes.get(index), Some(LineOutcome::Approve | LineOutcome::Modify(_)))
         })
         .collect();
-    let earliest = approving.iter().map(|&index| case.lines[index].requested.service_from).min();
-    let latest = approving
-        .iter()
-        .map(|&index| {
-            let line = &case.lines[index].requested;
-            line.service_to.unwrap_or(line.service_from)
-        })
-        .max();
-    let mut validity_path = None;
-    let period = match (earliest, latest) {
-        (Some(earliest), Some(latest)) => {
-            let (from, to, path) = approval_period(policy, &case.plan, rule, earliest, latest, decided);
-            validity_path = path;
-            Some((from, to))
-        }
+    let period_of = |indexes: &[usize], rule: ValidityRule<'_>| {
+        let earliest = indexes.iter().map(|&index| case.lines[index].requested.service_from).min()?;
+        let latest = indexes
+            .iter()
+            .map(|&index| {
+                let line = &case.lines[index].requested;
+                line.service_to.unwrap_or(line.service_from)
+            })
+            .max()?;
+        Some(approval_period(policy, &case.plan, rule, earliest, latest, decided))
+    };
+    let (own, shared): (Vec<usize>, Vec<usize>) = approving.iter().partition(|&&index| own_period(index));
+    let shared_period = period_of(&shared, rule);
+    let own_period_value = match separate {
+        Some(separate) if !own.is_empty() => period_of(&own, separate.rule),
         _ => None,
     };
     for (index, line) in case.lines.iter_mut().enumerate() {
@@ -101,16 +117,16 @@ pub fn apply_line_outcomes<P: UmPolicy + ?Sized>(
                 continue;
             }
         }
-        if let Some((from, to)) = period {
-            line.approved_from = Some(from);
-            line.approved_to = Some(to);
+        let period = if own.contains(&index) { &own_period_value } else { &shared_period };
+        if let Some((from, to, _)) = period {
+            line.approved_from = Some(*from);
+            line.approved_to = Some(*to);
         }
     }
-    if let Some((from, to)) = period {
-        case.approved_from = Some(from);
-        case.approved_to = Some(to);
-    }
-    validity_path
+    let (from, to, path) = shared_period.or(own_period_value)?;
+    case.approved_from = Some(from);
+    case.approved_to = Some(to);
+    path
 }
 
 #[cfg(test)]
@@ -137,6 +153,7 @@ mod tests {
             &WeekdayPolicy { holidays: vec![] },
             &mut case,
             ValidityRule { validity: None, from_requested_start: false },
+            None,
             &[LineOutcome::Modify(Some(Quantity { kind: QuantityKind::Visits, value: 8 })), LineOutcome::Deny],
             received.date_naive(),
         );

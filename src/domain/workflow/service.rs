@@ -12,7 +12,7 @@ use crate::domain::model::{
     StatusReason,
 };
 use crate::domain::repository::{CaseRepository, CaseUpdate};
-use crate::domain::rules::determination::{LineOutcome, ValidityRule, apply_line_outcomes};
+use crate::domain::rules::determination::{LineOutcome, SeparateLines, ValidityRule, apply_line_outcomes};
 use crate::domain::rules::{IntakeDecision, IntakeError, IntakeInput, IntakeOutcome, IntakeRejection, evaluate_intake};
 use crate::domain::terms::{ProgramTerms, UmPolicy};
 use crate::domain::timers::{TimerKind, TimerRequest};
@@ -242,9 +242,43 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 .or(terms.as_ref().and_then(|terms| terms.approval_validity.as_ref())),
             from_requested_start: terms.as_ref().is_some_and(|terms| terms.validity_from_requested_start),
         };
-        let validity_path = apply_line_outcomes(self.policy.as_ref(), case, rule, &verdict.outcomes, now.date_naive());
+        // Lines authorized separately (supportive drugs, seed 004), with their own validity if any.
+        let separate: Vec<bool> = case
+            .lines
+            .iter()
+            .map(|line| {
+                terms.as_ref().is_some_and(|terms| terms.is_separately_authorized(&line.requested.service_code))
+            })
+            .collect();
+        let separate_rule = ValidityRule {
+            validity: terms.as_ref().and_then(|terms| terms.separate_authorization_validity.as_ref()),
+            from_requested_start: rule.from_requested_start,
+        };
+        let separate_lines = SeparateLines { lines: &separate, rule: separate_rule };
+        let validity_path = apply_line_outcomes(
+            self.policy.as_ref(),
+            case,
+            rule,
+            Some(separate_lines),
+            &verdict.outcomes,
+            now.date_naive(),
+        );
         if verdict.status.is_certified() && case.authorization_number.is_none() {
-            case.authorization_number = Some(format!("A{:09}", self.repository.next_authorization_number().await?));
+            case.authorization_number = Some(self.new_authorization_number().await?);
+        }
+        // A separately authorized line gets a number of its own when the case certifies other
+        // lines too (alone, the case's number is its separate authorization).
+        let others_certified =
+            case.lines.iter().zip(&separate).any(|(line, separate)| !separate && line.is_certified());
+        let mut separately_numbered = Vec::new();
+        if verdict.status.is_certified() && others_certified {
+            for (index, line) in case.lines.iter_mut().enumerate() {
+                if separate[index] && line.is_certified() && line.authorization_number.is_none() {
+                    let number = self.new_authorization_number().await?;
+                    separately_numbered.push(format!("line {} ({}) {number}", index + 1, line.requested.service_code));
+                    line.authorization_number = Some(number);
+                }
+            }
         }
         case.status = verdict.status;
         case.pend = None;
@@ -268,6 +302,10 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 detail.push_str(&format!(" (validity {path})"));
             }
         }
+        if !separately_numbered.is_empty() {
+            let path = terms.as_ref().map(|terms| terms.separately_authorized.config_path.as_str()).unwrap_or_default();
+            detail.push_str(&format!("; authorized separately ({path}): {}", separately_numbered.join(", ")));
+        }
         if let Some(site) = &verdict.redirected_to {
             detail.push_str(&format!("; site-of-care redirect to {site}"));
         }
@@ -289,6 +327,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         Ok(CaseEvent::new(&case.id, now, actor, EventKind::Determined, case.status)
             .detail(detail)
             .rule(verdict.rule, verdict.config_path))
+    }
+
+    /// A fresh authorization number: `A` and nine digits of the repository's sequence.
+    async fn new_authorization_number(&self) -> Result<String, DomainError> {
+        Ok(format!("A{:09}", self.repository.next_authorization_number().await?))
     }
 
     /// Records `rule` as the reason of the case's current status, with the reason code the
@@ -421,6 +464,7 @@ pub(super) fn new_case(id: String, request: CaseRequest, decision: &IntakeDecisi
             approved_quantity: None,
             approved_from: None,
             approved_to: None,
+            authorization_number: None,
         })
         .collect();
     Case {
@@ -594,6 +638,94 @@ mod tests {
         assert_eq!(service.lookup_by_member("M100", NaiveDate::MIN, "plan").await.unwrap().len(), 1);
         assert!(service.lookup_by_member("M100", day, "plan").await.unwrap().is_empty());
         assert!(service.lookup_by_member("M100", NaiveDate::MIN, "other").await.unwrap().is_empty());
+    }
+
+    /// A FOLFOX policy whose supportive drug J2505 is authorized separately.
+    fn folfox_with_supportive(own_validity: Option<crate::domain::terms::Validity>) -> TablePolicy {
+        use crate::domain::terms::table_policy::cited;
+        let mut policy = TablePolicy::new(Pathway::Regimen, &["J9263", "J0640", "J9190", "J2505"]);
+        policy.terms.separately_authorized = cited(vec!["J2505".into()]);
+        policy.terms.separate_authorization_validity = own_validity.map(cited);
+        let folfox = crate::domain::terms::RegimenMatch {
+            name: "colon-FOLFOX".into(),
+            preferred: true,
+            config_path: "regimens.colon-FOLFOX".into(),
+            validity: None,
+        };
+        policy.regimens = vec![(vec!["J9263".into(), "J0640".into(), "J9190".into()], folfox)];
+        policy
+    }
+
+    fn folfox_request(day: NaiveDate, codes: &[&str]) -> CaseRequest {
+        let mut request = sample_request(codes[0], day);
+        for code in &codes[1..] {
+            let mut line = request.lines[0].clone();
+            line.service_code = (*code).into();
+            request.lines.push(line);
+        }
+        request
+    }
+
+    #[tokio::test]
+    async fn a_supportive_drug_gets_an_authorization_of_its_own() {
+        let mut service = service().await;
+        service.policy = Arc::new(folfox_with_supportive(None));
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let request = folfox_request(day, &["J9263", "J0640", "J9190", "J2505"]);
+        let case = service.submit(request).await.unwrap().case().unwrap().clone();
+        assert_eq!(case.status, CaseStatus::Approved);
+        let number = case.authorization_number.clone().unwrap();
+        let regimen_lines: Vec<Option<&str>> = (0..3).map(|index| case.line_authorization_number(index)).collect();
+        assert_eq!(regimen_lines, vec![Some(number.as_str()); 3]);
+        assert!(case.lines[..3].iter().all(|line| line.authorization_number.is_none()));
+        let own = case.lines[3].authorization_number.clone().expect("the supportive line's own number");
+        assert_ne!(own, number);
+        assert_eq!(case.line_authorization_number(3), Some(own.as_str()));
+        // Without a validity of its own it shares the regimen's period.
+        assert_eq!((case.lines[3].approved_from, case.lines[3].approved_to), (case.approved_from, case.approved_to));
+        // Found by either number; the determination says why it has two.
+        let npi = case.request.requesting_provider.npi.clone();
+        assert_eq!(service.lookup_by_authorization(&own, &npi).await.unwrap().map(|c| c.id), Some(case.id.clone()));
+        assert_eq!(service.lookup_by_authorization(&number, &npi).await.unwrap().map(|c| c.id), Some(case.id.clone()));
+        let history = service.history(&case.id).await.unwrap();
+        let determined = history.iter().find(|e| e.kind == crate::domain::EventKind::Determined).unwrap();
+        assert!(determined.detail.contains("authorized separately"), "{}", determined.detail);
+        assert!(determined.detail.contains(&own), "{}", determined.detail);
+    }
+
+    #[tokio::test]
+    async fn a_supportive_drug_with_its_own_validity_gets_its_own_period() {
+        let mut service = service().await;
+        service.policy = Arc::new(folfox_with_supportive(Some(crate::domain::terms::Validity::Days(30))));
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let case = service
+            .submit(folfox_request(day, &["J9263", "J0640", "J9190", "J2505"]))
+            .await
+            .unwrap()
+            .case()
+            .unwrap()
+            .clone();
+        let decided = NaiveDate::from_ymd_opt(2026, 3, 4).unwrap();
+        // The regimen: the program's 60 days; the supportive drug: its own 30 days.
+        assert_eq!(case.approved_to, decided.checked_add_days(chrono::Days::new(60)));
+        assert_eq!(case.lines[0].approved_to, case.approved_to);
+        assert_eq!(case.lines[3].approved_from, Some(decided));
+        assert_eq!(case.lines[3].approved_to, decided.checked_add_days(chrono::Days::new(30)));
+        assert!(case.lines[3].authorization_number.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_request_for_the_supportive_drug_alone_needs_one_number() {
+        let mut service = service().await;
+        service.policy = Arc::new(folfox_with_supportive(None));
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let case = service.submit(folfox_request(day, &["J2505"])).await.unwrap().case().unwrap().clone();
+        // No regimen: clinical review; approved, the case's number is the separate authorization.
+        assert_eq!(case.status, CaseStatus::Pended);
+        let approved = service.decide(&case.id, "r1", None, ReviewDecision::Approve).await.unwrap();
+        assert!(approved.authorization_number.is_some());
+        assert_eq!(approved.lines[0].authorization_number, None);
+        assert_eq!(approved.line_authorization_number(0), approved.authorization_number.as_deref());
     }
 
     #[tokio::test]
