@@ -14,7 +14,7 @@
 //! therapy request of an episode) carry their earlier requests, processed before them.
 //!
 //! Each answer is read with a plain segment splitter and checked for HCR01/HCR02, the certified
-//! period (DTP 472 / AAH), the issue date (DTP 102), HSD quantities, AAA at the right loop; the
+//! period (DTP 007 / 036), the issue date (DTP 102), HSD quantities, AAA at the right loop; the
 //! case in the store for its plan, program, pend reason and authorization number. Every answer
 //! must pass `umgate validate`, and x12-types must read every 278 response with the same HCR01 and
 //! AAA03 values. The whole answer of each row is also kept as a golden file
@@ -30,8 +30,11 @@
 //!   not found, 2010C, even when a dependent is the patient: the roster is keyed by the subscriber
 //!   ID), 71 (birth date mismatch, the patient's loop), 95 (patient not eligible on the date of
 //!   service, follow-up N), 43 (requesting provider identification, 2010B); AAA04 C otherwise;
-//! - the certified period is sent in DTP*AAH (2000E) and DTP*472 (2000F) with the issue date in
-//!   DTP*102; HCR03 is not asserted (reason codes are being added by another change).
+//! - the event date (DTP*AAH, 2000E) and service dates (DTP*472, 2000F) stay the requested ones;
+//!   a certification carries its issue date (DTP*102), its certified period as the certification
+//!   effective date (DTP*007, RD8) and its last day as the expiration date (DTP*036), at 2000E and
+//!   on every certified line (docs/decisions/0004); HCR03 is not asserted (reason codes are being
+//!   added by another change).
 //!
 //! Reachability (why some program × outcome pairs have no row):
 //! - radiation oncology and MSK interventional pain never approve in real time: their pathway
@@ -127,6 +130,9 @@ struct Line {
     code: &'static str,
     /// SV1 units (UN) quantity, or HSD visits (VS) for therapy program codes.
     quantity: Quantity,
+    /// A supportive drug the configuration authorizes separately: an approval gives the line a
+    /// certification number of its own (HCR02), stored on the case's line.
+    separate: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -137,13 +143,17 @@ enum Quantity {
 }
 
 const fn units(code: &'static str, n: u32) -> Line {
-    Line { code, quantity: Quantity::Units(n) }
+    Line { code, quantity: Quantity::Units(n), separate: false }
 }
 const fn visits(code: &'static str, n: u32) -> Line {
-    Line { code, quantity: Quantity::Visits(n) }
+    Line { code, quantity: Quantity::Visits(n), separate: false }
 }
 const fn bare(code: &'static str) -> Line {
-    Line { code, quantity: Quantity::None }
+    Line { code, quantity: Quantity::None, separate: false }
+}
+/// A supportive drug (`supportive_drugs` of the plan's program entry), in units.
+const fn supportive(code: &'static str, n: u32) -> Line {
+    Line { code, quantity: Quantity::Units(n), separate: true }
 }
 
 /// What the request asks for.
@@ -233,6 +243,8 @@ const fn at(place_of_service: &'static str, r: Request) -> Request {
 const RO: Request = request(7, 57, &["C61"], &[units("RC0061", 28)]);
 const RO_CPT: Request = request(7, 7, &["C61"], &[bare("77427")]);
 const FOLFOX: Request = request(6, 190, &["C189"], &[units("J9263", 12), units("J0640", 12), units("J9190", 12)]);
+const FOLFOX_PEGFILGRASTIM: Request =
+    request(6, 190, &["C189"], &[units("J9263", 12), units("J0640", 12), units("J9190", 12), supportive("J2505", 6)]);
 const LUNG_PREFERRED: Request = request(6, 190, &["C3490"], &[units("J9045", 6), units("J9305", 6), units("J9271", 6)]);
 const IROX: Request = request(6, 190, &["C189"], &[units("J9206", 12), units("J9263", 12)]);
 const CUSTOM: Request = request(6, 190, &["C189"], &[units("J9035", 8)]);
@@ -360,6 +372,14 @@ fn scenarios() -> Vec<Scenario> {
             CIGNA,
             Member::Rostered,
             FOLFOX,
+            Approved { program: mo, period: Period::MonthsFromDecision(12) },
+        ),
+        row(
+            "mo_folfox_with_pegfilgrastim_separate_authorization",
+            "SPEC §4 / seed 004 \"Supportive drugs will be issued as a separate authorization\"; plans.cigna-commercial.programs.medical-oncology.supportive_drugs (J2505): left out of the regimen match, its line certified with a number of its own and the regimen's period (no supportive_drug_validity)",
+            CIGNA,
+            Member::Rostered,
+            FOLFOX_PEGFILGRASTIM,
             Approved { program: mo, period: Period::MonthsFromDecision(12) },
         ),
         row(
@@ -1075,10 +1095,22 @@ fn check_answer(scenario: &Scenario, segments: &[Segment]) -> anyhow::Result<Opt
         ensure!(is_certification_number(number), "HCR02 certification number {number:?}");
         let (from, to) = expected_period(scenario.clock, request, rule);
         let expected = rd8(from, to);
+        let expires = format!("D8*{}", d8(to));
+        // The event date stays the requested one; the certified period is DTP*007 / DTP*036.
         ensure!(
-            event.dtp("AAH").as_deref() == Some(expected.as_str()),
-            "2000E DTP*AAH {:?} (certified {expected})",
+            event.dtp("AAH").as_deref() == Some(requested_dates.as_str()),
+            "2000E DTP*AAH {:?} (requested {requested_dates})",
             event.dtp("AAH")
+        );
+        ensure!(
+            event.dtp("007").as_deref() == Some(expected.as_str()),
+            "2000E DTP*007 {:?} (certified {expected})",
+            event.dtp("007")
+        );
+        ensure!(
+            event.dtp("036").as_deref() == Some(expires.as_str()),
+            "2000E DTP*036 {:?} (expires {expires})",
+            event.dtp("036")
         );
         let issued = format!("D8*{}", d8(scenario.clock.today()));
         ensure!(
@@ -1086,13 +1118,32 @@ fn check_answer(scenario: &Scenario, segments: &[Segment]) -> anyhow::Result<Opt
             "2000E DTP*102 {:?} (issued {issued})",
             event.dtp("102")
         );
+        let mut separate_numbers: Vec<String> = Vec::new();
         for (index, (line, requested)) in lines.iter().zip(request.lines).enumerate() {
             let hcr = line.first("HCR").with_context(|| format!("line {index}: no HCR"))?;
-            ensure!(el(hcr, 1) == "A1" && el(hcr, 2) == number, "line {index}: HCR {:?}", hcr.join("*"));
+            if requested.separate {
+                // Its own certification number: not the event's, not another line's.
+                let own = el(hcr, 2);
+                ensure!(
+                    el(hcr, 1) == "A1" && is_certification_number(own) && own != number,
+                    "line {index} (authorized separately): HCR {:?}, event HCR02 {number}",
+                    hcr.join("*")
+                );
+                ensure!(!separate_numbers.iter().any(|n| n == own), "line {index}: HCR02 {own} used twice");
+                separate_numbers.push(own.to_owned());
+            } else {
+                ensure!(el(hcr, 1) == "A1" && el(hcr, 2) == number, "line {index}: HCR {:?}", hcr.join("*"));
+            }
             ensure!(
-                line.dtp("472").as_deref() == Some(expected.as_str()),
-                "line {index}: DTP*472 {:?} (certified {expected})",
+                line.dtp("472").as_deref() == Some(requested_dates.as_str()),
+                "line {index}: DTP*472 {:?} (requested {requested_dates})",
                 line.dtp("472")
+            );
+            ensure!(
+                line.dtp("007").as_deref() == Some(expected.as_str()) && line.dtp("036").as_deref() == Some(&expires),
+                "line {index}: DTP*007 {:?} DTP*036 {:?} (certified {expected})",
+                line.dtp("007"),
+                line.dtp("036")
             );
             ensure!(line.dtp("102").as_deref() == Some(issued.as_str()), "line {index}: DTP*102 {:?}", line.dtp("102"));
             let hsd = line.first("HSD").map(|s| s.join("*"));
@@ -1106,7 +1157,10 @@ fn check_answer(scenario: &Scenario, segments: &[Segment]) -> anyhow::Result<Opt
         }
     } else {
         ensure!(el(hcr, 2).is_empty(), "2000E HCR02 {:?} without a certification", el(hcr, 2));
-        ensure!(event.dtp("102").is_none(), "an issue date without a certification");
+        ensure!(
+            event.dtp("102").is_none() && event.dtp("007").is_none() && event.dtp("036").is_none(),
+            "certification dates without a certification"
+        );
         ensure!(
             event.dtp("AAH").as_deref() == Some(requested_dates.as_str()),
             "2000E DTP*AAH {:?} (requested {requested_dates})",
@@ -1124,7 +1178,10 @@ fn check_answer(scenario: &Scenario, segments: &[Segment]) -> anyhow::Result<Opt
                 "line {index}: DTP*472 {:?}",
                 line.dtp("472")
             );
-            ensure!(line.dtp("102").is_none(), "line {index}: an issue date without a certification");
+            ensure!(
+                line.dtp("102").is_none() && line.dtp("007").is_none() && line.dtp("036").is_none(),
+                "line {index}: certification dates without a certification"
+            );
         }
     }
     let msg: Vec<String> = event.all("MSG").map(|s| el(s, 1).to_owned()).collect();
@@ -1161,6 +1218,13 @@ fn check_case(scenario: &Scenario, case: &Case, hcr02: &str) -> TestResult {
                 "stored authorization {:?}",
                 case.authorization_number
             );
+            for (index, (line, requested)) in case.lines.iter().zip(scenario.request.lines).enumerate() {
+                ensure!(
+                    line.authorization_number.is_some() == requested.separate,
+                    "case line {index}: own authorization {:?}",
+                    line.authorization_number
+                );
+            }
         }
         Expect::Pended { reason, .. } => {
             let actual = match &case.pend {

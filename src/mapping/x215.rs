@@ -308,13 +308,13 @@ pub fn write_inquiry_response(
             }
             _ => {}
         }
-        for line in &case.lines {
+        for (index, line) in case.lines.iter().enumerate() {
             hl(&mut out, Some(event_hl), "SS", false);
-            let certified = matches!(line.status, LineStatus::Approved | LineStatus::Modified);
-            let line_number = if certified { number.as_str() } else { "" };
+            // A separately authorized line (supportive drug) answers with its own number.
+            let line_number = case.line_authorization_number(index).map(clean).unwrap_or_default();
             let explained = matches!(line.status, LineStatus::Denied | LineStatus::NotRequired | LineStatus::Pending);
             let line_reason = if explained { reason.as_str() } else { "" };
-            out.push(OwnedSegment::simple("HCR", &[line.status.hcr01(), line_number, line_reason]));
+            out.push(OwnedSegment::simple("HCR", &[line.status.hcr01(), &line_number, line_reason]));
             let (from, to) = match (line.approved_from, line.approved_to) {
                 (Some(from), to) => (from, to),
                 _ => (line.requested.service_from, line.requested.service_to),

@@ -279,18 +279,17 @@ fn write_event(
     if let Some(case) = case {
         out.push(OwnedSegment::simple("REF", &["NT", &clean(&case.id)]));
     }
-    // The event date is the certified period once there is one; other dates are echoed.
-    let approved = case.filter(|c| c.status.is_certified()).and_then(|c| c.approved_from.map(|f| (f, c.approved_to)));
+    // The request's dates are echoed (the event date stays the requested one); a certification
+    // adds its issue date (102), effective period (007) and expiration date (036):
+    // docs/decisions/0004-separate-authorizations-and-certified-dates.md.
     let mut dtps: Vec<OwnedSegment> = event
         .segments("DTP")
-        .filter(|d| DTP_ORDER.contains(&d.element(1)) && !(approved.is_some() && d.element(1) == "AAH"))
+        .filter(|d| DTP_ORDER.contains(&d.element(1)) && !CERTIFICATION_DATES.contains(&d.element(1)))
         .map(echo)
         .collect();
-    if let Some((from, to)) = approved {
-        dtps.push(dtp("AAH", from, to));
-    }
-    if let Some(issued) = case.filter(|c| c.status.is_certified()).and_then(|c| c.determination.as_ref()) {
-        dtps.push(dtp("102", issued.decided_at.date_naive(), None));
+    if let Some(case) = case.filter(|c| c.status.is_certified()) {
+        let issued = case.determination.as_ref().map(|d| d.decided_at.date_naive());
+        dtps.extend(certification_dates(issued, case.approved_from, case.approved_to));
     }
     in_guide_order(&mut dtps, &DTP_ORDER);
     out.extend(dtps.into_iter());
@@ -309,6 +308,23 @@ fn write_event(
     for provider in event.children.iter().filter(|l| matches!(l.id.as_str(), "2010EA" | "2010EB" | "2010EC")) {
         out.echo_all(provider.segments.iter());
     }
+}
+
+/// The qualifiers of the certification's own dates (issue, expiration, effective), never echoed.
+const CERTIFICATION_DATES: [&str; 3] = ["102", "036", "007"];
+
+/// DTP 102 certification issue date, 007 certification effective date (the certified period, a
+/// date or RD8 period) and 036 certification expiration date (its last day).
+fn certification_dates(issued: Option<NaiveDate>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<OwnedSegment> {
+    let mut dates = Vec::with_capacity(3);
+    if let Some(issued) = issued {
+        dates.push(dtp("102", issued, None));
+    }
+    if let Some(from) = from {
+        dates.push(dtp("007", from, to));
+        dates.push(dtp("036", to.unwrap_or(from), None));
+    }
+    dates
 }
 
 /// HCR01 action, HCR02 certification number, HCR03 decision reason (code source 886) when given.
@@ -340,9 +356,11 @@ fn write_line(
     echo_traces(out, line);
     out.extend(aaa);
     out.echo_all(line.segments("UM"));
-    let certified = outcome.filter(|l| matches!(l.status, LineStatus::Approved | LineStatus::Modified));
+    let certified = outcome.filter(|l| l.is_certified());
     if let Some(outcome) = outcome {
-        let certification = match (certified, case.and_then(|c| c.authorization_number.as_deref())) {
+        // A separately authorized line (supportive drug) has its own number; others the case's.
+        let number = outcome.authorization_number.as_deref().or(case.and_then(|c| c.authorization_number.as_deref()));
+        let certification = match (certified, number) {
             (Some(_), Some(number)) => clean(number),
             _ => String::new(),
         };
@@ -353,20 +371,16 @@ fn write_line(
         out.push(hcr(outcome.status.hcr01(), &certification, reason));
     }
     out.echo_all(line.segments_with("REF", 1, "BB"));
-    let approved = certified.and_then(|l| {
-        let from = l.approved_from.or(case.and_then(|c| c.approved_from))?;
-        Some((from, l.approved_to.or(case.and_then(|c| c.approved_to))))
-    });
     let mut dtps: Vec<OwnedSegment> = line
         .segments("DTP")
-        .filter(|d| DTP_ORDER.contains(&d.element(1)) && !(approved.is_some() && d.element(1) == "472"))
+        .filter(|d| DTP_ORDER.contains(&d.element(1)) && !CERTIFICATION_DATES.contains(&d.element(1)))
         .map(echo)
         .collect();
-    if let Some((from, to)) = approved {
-        dtps.push(dtp("472", from, to));
-    }
-    if let (Some(_), Some(issued)) = (certified, case.and_then(|c| c.determination.as_ref())) {
-        dtps.push(dtp("102", issued.decided_at.date_naive(), None));
+    if let Some(certified) = certified {
+        let from = certified.approved_from.or(case.and_then(|c| c.approved_from));
+        let to = certified.approved_to.or(case.and_then(|c| c.approved_to));
+        let issued = case.and_then(|c| c.determination.as_ref()).map(|d| d.decided_at.date_naive());
+        dtps.extend(certification_dates(issued, from, to));
     }
     in_guide_order(&mut dtps, &DTP_ORDER);
     out.extend(dtps.into_iter());
@@ -400,6 +414,21 @@ mod tests {
         assert_eq!(text(&dtp("472", day(3), None)), "DTP*472*D8*20260303");
         assert_eq!(text(&dtp("472", day(3), Some(day(3)))), "DTP*472*D8*20260303");
         assert_eq!(text(&dtp("AAH", day(3), Some(day(9)))), "DTP*AAH*RD8*20260303-20260309");
+    }
+
+    #[test]
+    fn a_certification_has_its_issue_effective_and_expiration_dates() {
+        let texts = |dates: Vec<OwnedSegment>| dates.iter().map(text).collect::<Vec<_>>();
+        assert_eq!(
+            texts(certification_dates(Some(day(4)), Some(day(3)), Some(day(31)))),
+            ["DTP*102*D8*20260304", "DTP*007*RD8*20260303-20260331", "DTP*036*D8*20260331"]
+        );
+        // One day: effective and expiring that day.
+        assert_eq!(
+            texts(certification_dates(None, Some(day(3)), None)),
+            ["DTP*007*D8*20260303", "DTP*036*D8*20260303"]
+        );
+        assert!(certification_dates(None, None, None).is_empty());
     }
 
     #[test]
