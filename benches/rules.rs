@@ -90,6 +90,7 @@ fn intake(c: &mut Criterion) {
                 member_cases: &[],
                 received_at: received,
                 replaces: None,
+                requester_on_file: None,
             };
             black_box(evaluate_intake(policy.as_ref(), input).unwrap())
         })

@@ -23,6 +23,7 @@ pub mod grammar;
 pub mod mapping;
 pub mod pipeline;
 pub mod policy;
+pub mod providers;
 pub mod roster;
 pub mod server;
 pub mod storage;

@@ -152,10 +152,31 @@ async fn generated_batch_with_its_roster(db: TestDb) -> TestResult {
     let dir = tempfile::tempdir()?;
     let roster = dir.path().join("roster.csv").display().to_string();
     let batch = dir.path().join("batch.x12").display().to_string();
-    let generated =
-        umgate(&db, &["gen", "278", "--count", "250", "--per-group", "100", "--roster", &roster, "-o", &batch], false);
+    let providers = dir.path().join("providers.csv").display().to_string();
+    let generated = umgate(
+        &db,
+        &[
+            "gen",
+            "278",
+            "--count",
+            "250",
+            "--per-group",
+            "100",
+            "--roster",
+            &roster,
+            "--providers",
+            &providers,
+            "-o",
+            &batch,
+        ],
+        false,
+    );
     ensure!(generated.status.success(), "{}", show(&generated));
     import_roster(&db, &roster)?;
+    // aetna-better-health-il requires the requester on file (samples/plans): the generated
+    // requesters are.
+    let imported = umgate(&db, &["provider", "import", &providers], false);
+    ensure!(imported.status.code() == Some(0), "provider import failed:\n{}", show(&imported));
 
     let out = dir.path().join("out");
     let first = process(&db, &out, std::slice::from_ref(&batch), false);

@@ -7,7 +7,8 @@
 //! One row of [`scenarios`] per (program × outcome) the configuration makes reachable: approval in
 //! real time, pend, retro window (inside / beyond), no authorization needed (emergency room,
 //! inpatient, observation, a code no program of the plan lists, excluded diagnoses), business
-//! rejects (unknown member, birth date, coverage). Each row names the rule it checks (SPEC section
+//! rejects (unknown member, birth date, coverage, requester not on file). The provider registry
+//! holds `samples/providers.csv` (the rows' requester is on file). Each row names the rule it checks (SPEC section
 //! and configuration path), so a failure says what broke. The requests are built here with dates
 //! relative to the fixed moment (`UMGATE_FIXED_TIME`), each for a member of its own (a roster
 //! written by the test), so rows never influence each other; rows that need history (the third
@@ -170,8 +171,10 @@ struct Request {
     requester_npi: &'static str,
 }
 
-/// A well-formed NPI (Luhn check digit with the 80840 prefix).
+/// A well-formed NPI (Luhn check digit with the 80840 prefix), on file (samples/providers.csv).
 const GOOD_NPI: &str = "1234567893";
+/// A well-formed NPI that is not in samples/providers.csv.
+const NPI_NOT_ON_FILE: &str = "1245319599";
 
 /// How the certified period is computed (the program's validity rule).
 #[derive(Debug, Clone, Copy)]
@@ -691,6 +694,14 @@ fn scenarios() -> Vec<Scenario> {
             Member::Rostered,
             MSK,
             Pended { program: msk, reason: Pend::PathwayAnswers },
+        ),
+        row(
+            "msk_abh_requester_not_on_file_aaa51_at_2010b",
+            "SPEC §8 / seed 000 providers on file; plans.aetna-better-health-il.require_provider_on_file = true, requester NPI not in samples/providers.csv (`umgate provider import`); guide 2010B AAA03 51 provider not on file, AAA04 C",
+            ABH_MEDICAID,
+            Member::Rostered,
+            Request { requester_npi: NPI_NOT_ON_FILE, ..MSK },
+            Reject { loop_id: "2010B", aaa03: "51", aaa04: "C" },
         ),
         row(
             "msk_abh_medicaid_pended",
@@ -1396,6 +1407,9 @@ async fn scenario_table(db: TestDb) -> TestResult {
     std::fs::write(&roster_file, roster(&table))?;
     let imported = umgate(&db, WEDNESDAY, &["roster", "import", roster_file.to_str().unwrap()]);
     ensure!(imported.status.code() == Some(0), "roster import:\n{}", show(&imported));
+    // The requester of the rows (GOOD_NPI) is on file: plans that require it accept it.
+    let providers = umgate(&db, WEDNESDAY, &["provider", "import", "samples/providers.csv"]);
+    ensure!(providers.status.code() == Some(0), "provider import:\n{}", show(&providers));
 
     // Per clock: the earlier requests first (one run), then one request per row (a second run).
     let inputs = dir.path().join("in");

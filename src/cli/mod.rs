@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod config;
 mod process;
+mod provider;
 mod roster;
 mod to_json;
 mod validate;
@@ -113,6 +114,9 @@ umgate --db postgres://umgate@db/umgate process --json --out answers/ *.x12 | jq
     /// The member roster (eligibility and routing of requests to plans).
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// The provider registry (requesting providers on file, for plans that require it).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
     /// Print an interchange as a JSON tree: envelopes, transaction sets, the guide's loops,
     /// segments and elements (composites as arrays, repetitions under "repeats").
     ToJson {
@@ -162,6 +166,10 @@ through the file.")]
         /// Also write the member pool as a roster CSV (member_id,first_name,...,coverage_end).
         #[arg(long, value_name = "FILE")]
         roster: Option<PathBuf>,
+        /// Also write the requesting providers as a provider registry CSV (npi,name,tin,plans),
+        /// every one on file for every plan, for `umgate provider import`.
+        #[arg(long, value_name = "FILE")]
+        providers: Option<PathBuf>,
         /// ISA06/GS02 sender ID.
         #[arg(long, value_name = "ID", default_value = "UMGATESYNTH")]
         sender: String,
@@ -249,6 +257,33 @@ umgate roster import --json members.csv | jq .problems")]
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Load requesting providers from a CSV file with the header `npi,name,tin,plans` (npi: 10
+    /// digits with a valid check digit; tin: 9 digits or empty; plans: plan keys of the
+    /// configuration separated by `;`, or `*` for every plan).
+    ///
+    /// Plans with `require_provider_on_file = true` (or `[intake] require_provider_on_file`)
+    /// answer requests from a requesting NPI not on file for the member's plan with AAA 51 at
+    /// 2010B. Idempotent: a provider already on file is replaced by the row. Bad rows are reported
+    /// on stderr as `FILE:LINE: skipped: reason` and skipped; the good rows still load. Exit
+    /// status: 0 when every row loaded, 1 when some were skipped, 2 on usage, I/O or database errors.
+    #[command(after_help = "Examples:\n  \
+umgate provider import samples/providers.csv\n  \
+umgate provider import --json providers.csv | jq .problems")]
+    Import {
+        /// Configuration whose plans the rows must name.
+        #[arg(long, default_value = "samples/umgate.toml", value_name = "FILE")]
+        config: PathBuf,
+        /// One JSON object on stdout: {"file", "imported", "skipped", "problems": [{"line", "reason"}]}.
+        #[arg(long)]
+        json: bool,
+        /// The provider CSV.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Load a configuration and every file it includes, and validate it all: syntax, types,
     /// unknown fields (typos), references (calendars, programs, upload profiles, cancer types),
@@ -309,6 +344,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Roster(RosterCommand::Import { config, json, file }) => {
             roster::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
         }
+        Command::Provider(ProviderCommand::Import { config, json, file }) => {
+            provider::import(provider::ImportArgs { file: &file, config: &config, database_url: &database, json })
+        }
         Command::Process { config, out, json, grammar, clock, files } => {
             let guides = grammar.load()?;
             process::run(process::ProcessArgs {
@@ -345,7 +383,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(if accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Gen { kind, count, seed, per_group, per_interchange, members, roster, sender, receiver, output } => {
+        Command::Gen {
+            kind,
+            count,
+            seed,
+            per_group,
+            per_interchange,
+            members,
+            roster,
+            providers,
+            sender,
+            receiver,
+            output,
+        } => {
             use crate::synth::{GenOptions, TransactionKind};
             let kind = if kind == "270" { TransactionKind::Inquiry270 } else { TransactionKind::Request278 };
             let options = GenOptions {
@@ -357,7 +407,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 receiver_id: receiver,
                 ..GenOptions::new(kind, count)
             };
-            gen_command(&options, roster.as_deref(), output.as_deref())
+            gen_command(&options, roster.as_deref(), providers.as_deref(), output.as_deref())
         }
         Command::ToJson { grammar, file } => {
             let guides = grammar.load()?;
@@ -372,9 +422,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn gen_command(
     options: &crate::synth::GenOptions,
     roster: Option<&std::path::Path>,
+    providers: Option<&std::path::Path>,
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     options.check()?;
+    if let Some(path) = providers {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("cannot create the providers {}", path.display()))?;
+        let rows =
+            crate::synth::write_providers(options, file).with_context(|| format!("providers {}", path.display()))?;
+        eprintln!("wrote {rows} providers to {}", path.display());
+    }
     if let Some(path) = roster {
         let file =
             std::fs::File::create(path).with_context(|| format!("cannot create the roster {}", path.display()))?;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use super::events::CaseEvent;
-use super::model::{Case, CaseStatus, MemberRecord};
+use super::model::{Case, CaseStatus, MemberRecord, ProviderRecord};
 use super::repository::{CaseRepository, CaseUpdate, RepositoryError};
 use super::timers::{DueTimer, TimerRequest};
 
@@ -27,6 +27,7 @@ struct State {
     by_authorization: HashMap<String, String>,
     events: HashMap<String, Vec<CaseEvent>>,
     members: HashMap<String, MemberRecord>,
+    providers: HashMap<String, ProviderRecord>,
     timers: Vec<StoredTimer>,
     next_timer_id: i64,
     case_sequence: u64,
@@ -191,6 +192,15 @@ impl CaseRepository for MemoryRepository {
 
     async fn upsert_member(&self, member: &MemberRecord) -> Result<(), RepositoryError> {
         self.lock().members.insert(member.member_id.clone(), member.clone());
+        Ok(())
+    }
+
+    async fn get_provider(&self, npi: &str) -> Result<Option<ProviderRecord>, RepositoryError> {
+        Ok(self.lock().providers.get(npi).cloned())
+    }
+
+    async fn upsert_provider(&self, provider: &ProviderRecord) -> Result<(), RepositoryError> {
+        self.lock().providers.insert(provider.npi.clone(), provider.clone());
         Ok(())
     }
 

@@ -498,6 +498,24 @@ impl std::fmt::Debug for MemberRecord {
     }
 }
 
+/// A provider on file (the provider registry of `umgate provider import`): a requesting
+/// provider the health plans know. Provider identities are public (NPI registry), not PHI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRecord {
+    pub npi: String,
+    pub name: String,
+    pub tin: Option<String>,
+    /// The plans the provider is on file with; empty: every plan.
+    pub plans: Vec<String>,
+}
+
+impl ProviderRecord {
+    /// Whether the provider is on file for requests of `plan`'s members.
+    pub fn on_file_for(&self, plan: &str) -> bool {
+        self.plans.is_empty() || self.plans.iter().any(|known| known == plan)
+    }
+}
+
 impl MemberRecord {
     pub fn covered_on(&self, day: NaiveDate) -> bool {
         self.coverage_start <= day && self.coverage_end.is_none_or(|end| day <= end)

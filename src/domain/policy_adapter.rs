@@ -246,4 +246,8 @@ impl UmPolicy for Policy {
     fn reason_code(&self, rule: &str) -> Option<Cited<String>> {
         Policy::reason_code(self, rule)
     }
+
+    fn requester_on_file_required(&self, plan: &str) -> Option<Cited<bool>> {
+        Policy::requester_on_file_required(self, plan)
+    }
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use super::events::CaseEvent;
-use super::model::{Case, MemberRecord};
+use super::model::{Case, MemberRecord, ProviderRecord};
 use super::timers::{DueTimer, TimerKind, TimerRequest};
 
 /// Failures of a repository. Display texts carry case ids only, never member data.
@@ -89,6 +89,12 @@ pub trait CaseRepository: Send + Sync {
     -> impl Future<Output = Result<Option<MemberRecord>, RepositoryError>> + Send;
 
     fn upsert_member(&self, member: &MemberRecord) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+
+    /// The provider registry entry of an NPI (`None`: not on file).
+    fn get_provider(&self, npi: &str) -> impl Future<Output = Result<Option<ProviderRecord>, RepositoryError>> + Send;
+
+    /// Inserts or replaces a provider registry entry (idempotent).
+    fn upsert_provider(&self, provider: &ProviderRecord) -> impl Future<Output = Result<(), RepositoryError>> + Send;
 
     fn claim_due_timers(
         &self,

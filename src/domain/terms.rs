@@ -270,6 +270,8 @@ pub(crate) mod table_policy {
         pub(crate) terms: ProgramTerms,
         pub(crate) codes: Vec<String>,
         pub(crate) regimens: Vec<(Vec<String>, RegimenMatch)>,
+        /// `requester_on_file_required` of every plan.
+        pub(crate) requester_on_file: Option<bool>,
     }
 
     pub(crate) fn cited<T>(value: T) -> Cited<T> {
@@ -307,7 +309,12 @@ pub(crate) mod table_policy {
                 separately_authorized: cited(vec![]),
                 separate_authorization_validity: None,
             };
-            Self { terms, codes: codes.iter().map(|code| (*code).to_owned()).collect(), regimens: vec![] }
+            Self {
+                terms,
+                codes: codes.iter().map(|code| (*code).to_owned()).collect(),
+                regimens: vec![],
+                requester_on_file: None,
+            }
         }
     }
 
@@ -347,6 +354,9 @@ pub(crate) mod table_policy {
         }
         fn is_business_day(&self, _: &str, day: NaiveDate) -> bool {
             day.weekday().number_from_monday() <= 5
+        }
+        fn requester_on_file_required(&self, _: &str) -> Option<Cited<bool>> {
+            self.requester_on_file.map(cited)
         }
     }
 }

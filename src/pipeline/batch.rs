@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Case, CaseEvent, CaseRepository, CaseUpdate, DueTimer, MemberRecord, RepositoryError, TimerRequest,
+    Case, CaseEvent, CaseRepository, CaseUpdate, DueTimer, MemberRecord, ProviderRecord, RepositoryError, TimerRequest,
 };
 use crate::storage::repository::{
     AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, case_from_record, member_from_row, new_case,
@@ -285,6 +285,14 @@ impl CaseRepository for BatchRepository {
     async fn upsert_member(&self, member: &MemberRecord) -> Result<(), RepositoryError> {
         self.held().known.members.remove(&member.member_id);
         CaseRepository::upsert_member(&self.store, member).await
+    }
+
+    async fn get_provider(&self, npi: &str) -> Result<Option<ProviderRecord>, RepositoryError> {
+        CaseRepository::get_provider(&self.store, npi).await
+    }
+
+    async fn upsert_provider(&self, provider: &ProviderRecord) -> Result<(), RepositoryError> {
+        CaseRepository::upsert_provider(&self.store, provider).await
     }
 
     async fn claim_due_timers(

@@ -157,6 +157,7 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
         match key.get_ref().as_ref() {
             "include" => config.include = entry(value, &mut errors).unwrap_or_default(),
             "gateway" => config.gateway = entry(value, &mut errors),
+            "intake" => config.intake = entry(value, &mut errors),
             "partners" => config.partners = entry(value, &mut errors).unwrap_or_default(),
             "calendars" => config.calendars = entries("calendars", value, &mut errors, &mut broken),
             "upload_profiles" => config.upload_profiles = entries("upload_profiles", value, &mut errors, &mut broken),
@@ -168,7 +169,7 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
                 errors.push((
                     key.span(),
                     format!(
-                        "unknown field `{other}`, expected one of `include`, `gateway`, `partners`, `calendars`, \
+                        "unknown field `{other}`, expected one of `include`, `gateway`, `intake`, `partners`, `calendars`, \
                          `upload_profiles`, `authorization_exemptions`, `programs`, `plans`, `reason_codes`"
                     ),
                 ));

@@ -37,6 +37,8 @@ pub struct Policy {
     programs: BTreeMap<String, ProgramDefinition>,
     plans: BTreeMap<String, Plan>,
     reason_codes: BTreeMap<String, String>,
+    /// `[intake] require_provider_on_file`, when set.
+    require_provider_on_file: Option<bool>,
     files: Vec<PathBuf>,
 }
 
@@ -138,6 +140,20 @@ impl Policy {
         self.reason_codes
             .get(rule)
             .map(|code| Cited { value: code.clone(), config_path: format!("reason_codes.\"{rule}\"") })
+    }
+
+    /// Whether requests for `plan`'s members must come from a requesting provider on file: the
+    /// plan's `require_provider_on_file`, else `[intake] require_provider_on_file`, else `None`.
+    pub fn requester_on_file_required(&self, plan: &str) -> Option<Cited<bool>> {
+        let own = self.plans.get(plan).and_then(|p| p.require_provider_on_file.as_ref());
+        match own {
+            Some(value) => {
+                Some(Cited { value: *value.get_ref(), config_path: format!("plans.{plan}.require_provider_on_file") })
+            }
+            None => self
+                .require_provider_on_file
+                .map(|value| Cited { value, config_path: "intake.require_provider_on_file".to_owned() }),
+        }
     }
 
     pub fn exemptions(&self) -> &AuthorizationExemptions {

@@ -140,6 +140,16 @@ pub struct GatewaySettings {
     pub database_url: Option<String>,
 }
 
+/// Intake rules that apply to every plan unless the plan says otherwise: `[intake]`.
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// Requests must come from a requesting provider (2010B NPI) on file in the provider registry
+    /// (`umgate provider import`), else they are rejected with AAA 51 at 2010B. A plan's own
+    /// `require_provider_on_file` wins over this one.
+    pub require_provider_on_file: Option<Spanned<bool>>,
+}
+
 /// A trading partner with a batch mailbox under `<data dir>/mailboxes/<key>/`.
 #[derive(Deserialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
@@ -253,6 +263,10 @@ pub struct Plan {
     /// Name of an entry of `calendars`.
     pub calendar: Spanned<String>,
     pub in_progress_requests: InProgressRequests,
+    /// Requests for this plan's members must come from a requesting provider on file (overrides
+    /// `[intake] require_provider_on_file`).
+    #[serde(default)]
+    pub require_provider_on_file: Option<Spanned<bool>>,
     /// Entries keyed by an entry key; `program` (default: the entry key) names the catalogue
     /// program. Two entries may share a program for different lines of business.
     #[serde(default)]
@@ -524,6 +538,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub include: Vec<Spanned<String>>,
     pub gateway: Option<GatewaySettings>,
+    pub intake: Option<IntakeSettings>,
     #[serde(default)]
     pub partners: Vec<PartnerSettings>,
     #[serde(default)]

@@ -418,3 +418,35 @@ fn reason_codes_are_keyed_by_known_rule_ids() {
         assert!(sample.reason_code(rule).is_some(), "{rule}");
     }
 }
+
+#[test]
+fn the_requester_on_file_rule_is_the_plans_else_the_intake_default() {
+    let plan = plan_file("");
+    // Not configured: not asked.
+    let policy = load_pair(ROOT, &plan).unwrap();
+    assert_eq!(policy.requester_on_file_required("p"), None);
+    // The [intake] default, then the plan's own value wins.
+    let root = ROOT.replacen("[calendars.cal]", "[intake]\nrequire_provider_on_file = true\n\n[calendars.cal]", 1);
+    let policy = load_pair(&root, &plan).unwrap();
+    let global = policy.requester_on_file_required("p").unwrap();
+    assert_eq!((global.value, global.config_path.as_str()), (true, "intake.require_provider_on_file"));
+    let own = plan.replacen("calendar = \"cal\"", "calendar = \"cal\"\nrequire_provider_on_file = false", 1);
+    let policy = load_pair(&root, &own).unwrap();
+    let cited = policy.requester_on_file_required("p").unwrap();
+    assert_eq!((cited.value, cited.config_path.as_str()), (false, "plans.p.require_provider_on_file"));
+    // The sample: off by default, on for Aetna Better Health of Illinois (seed 000).
+    let sample = sample();
+    assert_eq!(sample.requester_on_file_required("cigna-commercial").map(|c| c.value), Some(false));
+    assert_eq!(sample.requester_on_file_required("aetna-better-health-il").map(|c| c.value), Some(true));
+}
+
+#[test]
+fn a_supportive_drug_validity_needs_supportive_drugs_and_a_duration() {
+    let plan = plan_file("supportive_drug_validity = { months = 0 }\n");
+    let errors = errors_of(load_pair(ROOT, &plan));
+    assert!(errors.iter().any(|e| e.field.contains("supportive_drug_validity")), "{errors:?}");
+    let plan = plan_file("supportive_drug_validity = { months = 4 }\n");
+    let policy = load_pair(ROOT, &plan).unwrap();
+    let onc = policy.plan("p").and_then(|p| p.programs.get("onc")).unwrap();
+    assert_eq!(onc.supportive_drug_validity().map(|c| c.value), Some(TimeLimit::Months(4)));
+}

@@ -36,7 +36,16 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
     let mut calendar_defs: BTreeMap<String, CalendarDef> = BTreeMap::new();
     let mut gateway_file = None;
     let mut exemptions_file = None;
+    let mut intake_file = None;
     for ParsedFile { file, config } in parsed {
+        if let Some(intake) = config.intake {
+            if intake_file.is_some() {
+                diagnostics.error_at_key(file, &["intake"], "is already defined in another file");
+            } else {
+                intake_file = Some(file);
+                policy.require_provider_on_file = intake.require_provider_on_file.map(|value| *value.get_ref());
+            }
+        }
         if let Some(gateway) = config.gateway {
             if let Some(first) = gateway_file {
                 diagnostics.error_at_key(file, &["gateway"], format!("[gateway] is already defined in file #{first}"));

@@ -13,6 +13,7 @@ pub mod interchanges;
 mod line_authorizations;
 pub mod postgres;
 pub mod prefetch;
+pub mod providers;
 pub mod records;
 pub mod repository;
 pub mod sqlite;

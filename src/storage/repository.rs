@@ -12,11 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::providers::{ALL_PLANS, ProviderRow};
 use super::records::{CaseRecord, MemberRecord as MemberRow, NewCase, NewEvent, NewTimer, TimerRecord};
 use super::{Store, StoreError};
 use crate::domain::{
-    Actor, Case, CaseEvent, CaseRepository, CaseStatus, CaseUpdate, DueTimer, MemberRecord, RepositoryError, TimerKind,
-    TimerRequest,
+    Actor, Case, CaseEvent, CaseRepository, CaseStatus, CaseUpdate, DueTimer, MemberRecord, ProviderRecord,
+    RepositoryError, TimerKind, TimerRequest,
 };
 
 /// Sequence names of the two numbers the domain draws.
@@ -107,6 +108,15 @@ impl CaseRepository for Store {
         Store::upsert_member(self, &row).await.map_err(|error| repository_error("", error))
     }
 
+    async fn get_provider(&self, npi: &str) -> Result<Option<ProviderRecord>, RepositoryError> {
+        let row = Store::get_provider(self, npi).await.map_err(|error| repository_error("", error))?;
+        Ok(row.map(provider_from_row))
+    }
+
+    async fn upsert_provider(&self, provider: &ProviderRecord) -> Result<(), RepositoryError> {
+        Store::upsert_providers(self, &[provider_row(provider)]).await.map_err(|error| repository_error("", error))
+    }
+
     async fn claim_due_timers(
         &self,
         now: DateTime<Utc>,
@@ -126,6 +136,25 @@ impl CaseRepository for Store {
             Err(error) => Err(repository_error("", error)),
         }
     }
+}
+
+/// A registry entry as stored: every plan is `*`, else the keys joined by `;`.
+pub fn provider_row(provider: &ProviderRecord) -> ProviderRow {
+    ProviderRow {
+        npi: provider.npi.clone(),
+        name: provider.name.clone(),
+        tin: provider.tin.clone(),
+        plans: if provider.plans.is_empty() { ALL_PLANS.to_owned() } else { provider.plans.join(";") },
+    }
+}
+
+fn provider_from_row(row: ProviderRow) -> ProviderRecord {
+    let plans = if row.plans == ALL_PLANS {
+        Vec::new()
+    } else {
+        row.plans.split(';').filter(|plan| !plan.is_empty()).map(str::to_owned).collect()
+    };
+    ProviderRecord { npi: row.npi, name: row.name, tin: row.tin, plans }
 }
 
 /// Who holds timer leases taken by this process (visible in `timers.claimed_by`).

@@ -21,7 +21,7 @@ use std::io::Write;
 pub use people::{is_valid_npi, npi_check_digit};
 pub use rng::SplitMix64;
 
-use people::{BaseDate, Member};
+use people::{BaseDate, Member, PROVIDERS_PER_POOL, Provider};
 use segments::SegmentBuffer;
 use transactions::Context;
 
@@ -249,6 +249,33 @@ pub fn write_roster<W: Write>(options: &GenOptions, out: W) -> Result<u64, Synth
     }
     out.flush()?;
     Ok(members)
+}
+
+/// The provider registry CSV header (`umgate provider import`).
+pub const PROVIDERS_HEADER: &str = "npi,name,tin,plans";
+
+/// Writes the requesting-provider pools `generate` draws from as a provider registry file, each
+/// provider on file for every plan (`*`), so that plans requiring the requester on file accept
+/// the generated requests. Returns the number of rows written (an NPI drawn twice is listed twice;
+/// the import keeps one).
+pub fn write_providers<W: Write>(options: &GenOptions, out: W) -> Result<u64, SynthError> {
+    options.check()?;
+    let mut out = std::io::BufWriter::with_capacity(CHUNK, out);
+    writeln!(out, "{PROVIDERS_HEADER}")?;
+    let mut rows = 0;
+    for program in codes::Program::OUTPATIENT.into_iter().chain([codes::Program::Admission]) {
+        for index in 0..PROVIDERS_PER_POOL {
+            let provider = Provider::of(options.seed, program, index);
+            let name = match provider.person {
+                Some((last, first)) => format!("{last} {first}"),
+                None => format!("{} {}", provider.organisation.0, provider.organisation.1),
+            };
+            writeln!(out, "{},{},,*", provider.npi(), name.to_ascii_uppercase())?;
+            rows += 1;
+        }
+    }
+    out.flush()?;
+    Ok(rows)
 }
 
 #[cfg(test)]

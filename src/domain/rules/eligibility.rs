@@ -1,6 +1,7 @@
 //! Intake checks that can reject a request before it becomes a case (SPEC §8): the member must be
 //! on the roster with the date of birth sent and covered on the date of service, and the
-//! requesting NPI must be well formed. These are business rejects (AAA in the 278 response).
+//! requesting NPI must be well formed and, where the plan requires it, on file in the provider
+//! registry. These are business rejects (AAA in the 278 response).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,10 @@ pub enum IntakeRejection {
     InvalidRequestingProvider,
     #[error("request has no service line")]
     NoServiceLines,
+    /// The plan requires requesting providers on file and this NPI is not in the registry (or
+    /// not on file for the member's plan).
+    #[error("requesting provider is not on file")]
+    RequesterNotOnFile,
 }
 
 /// Checks the member and requesting provider; returns the roster entry to route with.

@@ -24,6 +24,9 @@ pub struct IntakeInput<'a> {
     pub received_at: DateTime<Utc>,
     /// The case an authorization update replaces.
     pub replaces: Option<&'a Case>,
+    /// Whether the requesting provider is on file for the member's plan, when it was looked up
+    /// (it is when the plan requires it: `UmPolicy::requester_on_file_required`).
+    pub requester_on_file: Option<bool>,
 }
 
 /// The outcome of intake.
@@ -89,6 +92,19 @@ pub fn evaluate_intake<P: UmPolicy + ?Sized>(
         None,
         format!("member covered by plan {plan} ({lob:?}) on the date of service"),
     )];
+    // The provider registry, where the plan (or `[intake]`) requires the requester on file. Not
+    // looked up counts as not on file: the rule is never skipped silently.
+    if let Some(required) = policy.requester_on_file_required(&plan).filter(|required| required.value) {
+        if input.requester_on_file != Some(true) {
+            return Err(IntakeRejection::RequesterNotOnFile.into());
+        }
+        trace.push(step(
+            EventKind::RuleEvaluated,
+            "intake.requester_on_file",
+            Some(&required.config_path),
+            "requesting provider on file",
+        ));
+    }
 
     let mut decision = IntakeDecision {
         plan: plan.clone(),
@@ -512,6 +528,7 @@ mod tests {
             member_cases: earlier,
             received_at: received(),
             replaces: None,
+            requester_on_file: None,
         };
         evaluate_intake(policy, input)
     }
@@ -520,8 +537,14 @@ mod tests {
     fn unknown_member_and_bad_birth_date_are_rejected() {
         let policy = TablePolicy::new(Pathway::ClinicalReview, &["77301"]);
         let mut request = sample_request("77301", received().date_naive());
-        let input =
-            IntakeInput { request: &request, member: None, member_cases: &[], received_at: received(), replaces: None };
+        let input = IntakeInput {
+            request: &request,
+            member: None,
+            member_cases: &[],
+            received_at: received(),
+            replaces: None,
+            requester_on_file: None,
+        };
         assert_eq!(evaluate_intake(&policy, input), Err(IntakeError::Rejected(IntakeRejection::MemberNotFound)));
         request.member.birth_date = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
         assert_eq!(run(&policy, &request, &[]), Err(IntakeError::Rejected(IntakeRejection::BirthDateMismatch)));

@@ -77,12 +77,14 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             }
             None => Vec::new(),
         };
+        let requester_on_file = self.requester_on_file(&case.request, member.as_ref()).await?;
         let input = IntakeInput {
             request: &case.request,
             member: member.as_ref(),
             member_cases: &others,
             received_at: now,
             replaces: None,
+            requester_on_file,
         };
         let decision = match evaluate_intake(self.policy.as_ref(), input) {
             Ok(decision) => decision,

@@ -117,12 +117,14 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             Some(_) => self.repository.cases_for_member(&request.member.member_id).await?,
             None => Vec::new(),
         };
+        let requester_on_file = self.requester_on_file(&request, member.as_ref()).await?;
         let input = IntakeInput {
             request: &request,
             member: member.as_ref(),
             member_cases: &member_cases,
             received_at: now,
             replaces,
+            requester_on_file,
         };
         let decision = match evaluate_intake(self.policy.as_ref(), input) {
             Ok(decision) => decision,
@@ -144,6 +146,23 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         events.extend(self.apply_intake(&mut case, decision, now).await?);
         self.repository.insert_case(&case, &events, &[]).await?;
         Ok(Submission::Recorded(Box::new(case)))
+    }
+
+    /// Whether the requesting provider is on file for the member's plan, looked up in the
+    /// provider registry only when the plan requires it (`None`: not looked up).
+    pub(super) async fn requester_on_file(
+        &self,
+        request: &CaseRequest,
+        member: Option<&crate::domain::model::MemberRecord>,
+    ) -> Result<Option<bool>, DomainError> {
+        let Some(member) = member else {
+            return Ok(None);
+        };
+        if !self.policy.requester_on_file_required(&member.plan).is_some_and(|required| required.value) {
+            return Ok(None);
+        }
+        let provider = self.repository.get_provider(&request.requesting_provider.npi).await?;
+        Ok(Some(provider.is_some_and(|provider| provider.on_file_for(&member.plan))))
     }
 
     /// Turns an intake decision into the case's status, lines and events.
@@ -726,6 +745,34 @@ mod tests {
         assert!(approved.authorization_number.is_some());
         assert_eq!(approved.lines[0].authorization_number, None);
         assert_eq!(approved.line_authorization_number(0), approved.authorization_number.as_deref());
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_requires_it_rejects_a_requester_not_on_file_for_it() {
+        let mut service = service().await;
+        let mut policy = TablePolicy::new(Pathway::ClinicalReview, &["77301"]);
+        policy.requester_on_file = Some(true);
+        service.policy = Arc::new(policy.clone());
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let request = sample_request("77301", day);
+        let npi = request.requesting_provider.npi.clone();
+        let rejected = Submission::Rejected(IntakeRejection::RequesterNotOnFile);
+        assert_eq!(service.submit(request.clone()).await.unwrap(), rejected);
+        // On file, but for another plan only.
+        let mut provider =
+            crate::domain::ProviderRecord { npi, name: "P".into(), tin: None, plans: vec!["other".into()] };
+        service.repository().upsert_provider(&provider).await.unwrap();
+        assert_eq!(service.submit(request.clone()).await.unwrap(), rejected);
+        provider.plans.push("plan".into());
+        service.repository().upsert_provider(&provider).await.unwrap();
+        let accepted = service.submit(request.clone()).await.unwrap();
+        assert_eq!(accepted.case().map(|case| case.status), Some(CaseStatus::Pended));
+        // Not required: nobody on file is needed.
+        policy.requester_on_file = Some(false);
+        service.policy = Arc::new(policy);
+        let mut other = request;
+        other.requesting_provider.npi = "1245319599".into();
+        assert!(service.submit(other).await.unwrap().case().is_some());
     }
 
     #[tokio::test]
