@@ -146,7 +146,7 @@ impl ProgramTerms {
     /// Whether a line's service code is authorized separately (see `separately_authorized`).
     pub fn is_separately_authorized(&self, service_code: &str) -> bool {
         let code = crate::policy::normalize_code(service_code);
-        self.separately_authorized.value.iter().any(|separate| *separate == code)
+        self.separately_authorized.value.contains(&code)
     }
 
     /// The decision clock of a request (the one place this choice is made): the retro clock for
