@@ -352,6 +352,16 @@ async fn start_run<'f, F: RepositoryFactory>(
         coverage_end: None,
     };
     repo.upsert_member(&member).await.map_err(|e| e.to_string())?;
+    // The requesters on file (samples/providers.csv): aetna-better-health-il requires it.
+    let providers =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/providers.csv")).map_err(|e| e.to_string())?;
+    let loaded =
+        umgate::policy::Policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/umgate.toml")))
+            .map_err(|e| e.to_string())?;
+    for row in umgate::providers::ProviderReader::new(providers.as_slice(), &loaded).map_err(|e| e.to_string())? {
+        let provider = row.map_err(|e| e.to_string())?.map_err(|problem| problem.reason)?;
+        repo.upsert_provider(&provider).await.map_err(|e| e.to_string())?;
+    }
     Ok(Run {
         policy: policy.clone(),
         factory,
