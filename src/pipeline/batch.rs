@@ -54,6 +54,9 @@ struct HeldCase {
 struct Known {
     members: HashMap<String, Option<MemberRecord>>,
     cases: HashMap<String, Vec<Case>>,
+    /// Provider registry entries looked up for this interchange (plans that require the
+    /// requester on file): requesters recur, one query per NPI instead of one per request.
+    providers: HashMap<String, Option<ProviderRecord>>,
 }
 
 #[derive(Debug, Default)]
@@ -288,10 +291,16 @@ impl CaseRepository for BatchRepository {
     }
 
     async fn get_provider(&self, npi: &str) -> Result<Option<ProviderRecord>, RepositoryError> {
-        CaseRepository::get_provider(&self.store, npi).await
+        if let Some(known) = self.held().known.providers.get(npi).cloned() {
+            return Ok(known);
+        }
+        let found = CaseRepository::get_provider(&self.store, npi).await?;
+        self.held().known.providers.insert(npi.to_owned(), found.clone());
+        Ok(found)
     }
 
     async fn upsert_provider(&self, provider: &ProviderRecord) -> Result<(), RepositoryError> {
+        self.held().known.providers.remove(&provider.npi);
         CaseRepository::upsert_provider(&self.store, provider).await
     }
 
