@@ -1,7 +1,6 @@
 //! The command line: the contracts of SPEC section 9. Errors here are `anyhow`, with context
 //! that tells the user what to do next.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod config;
 mod process;
 mod roster;
+mod serve;
 mod to_json;
 mod validate;
 
@@ -34,7 +34,8 @@ pub struct Cli {
     /// Data directory (database, mailboxes).
     #[arg(long, global = true, env = "UMGATE_DATA_DIR", default_value = "./umgate-data")]
     pub data_dir: PathBuf,
-    /// Log as JSON lines instead of human-readable text.
+    /// Log as JSON lines instead of human-readable text (else UMGATE_LOG_FORMAT, then for
+    /// `serve` the configuration's [server] log_format). The level: UMGATE_LOG_LEVEL.
     #[arg(long, global = true)]
     pub log_json: bool,
     #[command(subcommand)]
@@ -43,15 +44,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the daemon (HTTP on 127.0.0.1:8278 by default).
-    Serve {
-        /// Configuration file.
-        #[arg(long, default_value = "samples/umgate.toml")]
-        config: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8278", env = "UMGATE_LISTEN")]
-        listen: SocketAddr,
-    },
+    /// Run the daemon (HTTP on 127.0.0.1:8278 by default; HTTPS when a certificate is set):
+    /// /healthz, /readyz, /metrics. SIGTERM or SIGINT stops it gracefully (exit 0).
+    Serve(serve::ServeArgs),
     /// Validate interchanges: envelope, control numbers and counts, and the implementation guide
     /// of every transaction set (005010X217, X215, X279A1, X231A1).
     ///
@@ -274,7 +269,6 @@ samples/plans/cigna-commercial.toml:45:19: plans.cigna-commercial.programs.medic
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_json);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -284,14 +278,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(json: bool) {
+/// Logs on stderr, as text or JSON lines, filtered by the level directives.
+fn init_tracing(settings: &crate::server::config::LogSettings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("UMGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+    let filter = EnvFilter::try_new(settings.level.value.as_str()).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, not in log files.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match settings.format.value {
+        crate::policy::server::LogFormat::Json => builder.json().with_span_list(false).init(),
+        crate::policy::server::LogFormat::Text => builder.init(),
     }
 }
 
@@ -305,6 +301,12 @@ fn database_url(db: Option<&str>, data_dir: &std::path::Path) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = database_url(cli.db.as_deref(), &cli.data_dir);
+    // `serve`'s logging may come from its configuration file: it starts logging itself.
+    if !matches!(cli.command, Command::Serve(_)) {
+        let log = crate::server::config::LogSettings::resolve(&crate::server::config::process_env, cli.log_json)
+            .context("the logging settings")?;
+        init_tracing(&log);
+    }
     match cli.command {
         Command::Roster(RosterCommand::Import { config, json, file }) => {
             roster::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
@@ -322,16 +324,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fixed: clock.fixed_time.is_some(),
             })
         }
-        Command::Serve { config, listen } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(crate::server::serve(crate::server::ServeOptions {
-                listen,
-                data_dir: cli.data_dir,
-                config,
-                database_url: database,
-            }))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Serve(args) => serve::run(args, cli.data_dir, database, cli.log_json),
         Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
         Command::Config(ConfigCommand::Check { json, file }) => config::check(&file, json),
         Command::Validate { json, ack_dir, grammar, clock, files } => {
