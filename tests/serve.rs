@@ -95,6 +95,21 @@ impl Daemon {
         panic!("serve still running {limit:?} after SIGTERM:\n{}", self.stderr());
     }
 
+    /// Waits until the daemon has accepted `count` connections besides the one asking
+    /// (`umgate_http_open_connections`), so that a signal sent next finds them in flight.
+    fn wait_connections(&self, count: usize) {
+        let expected = format!("umgate_http_open_connections {}", count + 1);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let metrics = get(self.port, "/metrics");
+            if metrics.lines().any(|line| line == expected) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never saw `{expected}`:\n{metrics}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
@@ -237,7 +252,7 @@ fn sigterm_finishes_the_request_in_flight_releases_the_port_and_exits_0() {
     let mut stream = TcpStream::connect(daemon.address()).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    daemon.wait_connections(1);
     daemon.terminate();
 
     // The listener closes at once: a new instance could bind the port now.
@@ -282,7 +297,7 @@ fn the_grace_period_bounds_the_wait_for_requests_that_never_finish() {
     daemon.wait_listening();
     let mut stream = TcpStream::connect(daemon.address()).unwrap();
     stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    daemon.wait_connections(1);
     let started = Instant::now();
     daemon.terminate();
     let status = daemon.wait_exit(Duration::from_secs(10));
@@ -292,6 +307,21 @@ fn the_grace_period_bounds_the_wait_for_requests_that_never_finish() {
     let log = daemon.stderr();
     assert!(log.contains("shutdown grace period over"), "{log}");
     assert!(log.contains("connections=1"), "{log}");
+}
+
+#[test]
+fn a_second_signal_ends_the_grace_period_at_once() {
+    let mut daemon = Daemon::start(&[], &[("UMGATE_SHUTDOWN_GRACE_SECONDS", "60")]);
+    daemon.wait_listening();
+    let mut stream = TcpStream::connect(daemon.address()).unwrap();
+    stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n").unwrap();
+    daemon.wait_connections(1);
+    daemon.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(daemon.running(), "waiting for the request in flight:\n{}", daemon.stderr());
+    daemon.terminate();
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)).code(), Some(0), "{}", daemon.stderr());
+    assert!(daemon.stderr().contains("second stop signal"), "{}", daemon.stderr());
 }
 
 // ---------------------------------------------------------------------------------------------

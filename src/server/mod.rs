@@ -7,7 +7,8 @@
 //! Shutdown: on SIGTERM or SIGINT the listener is closed at once (the port is free for a new
 //! instance), idle connections are closed, requests in flight are given the configured grace
 //! period to finish, and the process exits 0. Requests still running when the grace period ends
-//! are dropped (their clients see the connection close) and the number is logged.
+//! are dropped (their clients see the connection close) and the number is logged; a second
+//! signal during the grace period ends it at once.
 
 pub mod config;
 pub mod http;
@@ -162,13 +163,23 @@ where
         "shutting down: no new connections; waiting for requests in flight"
     );
     let _ = stopping_tx.send(());
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result.context("serving HTTP"),
-        Err(_) => {
+    tokio::select! {
+        finished = tokio::time::timeout(grace, server) => match finished {
+            Ok(result) => result.context("serving HTTP"),
+            Err(_) => {
+                tracing::warn!(
+                    in_flight = metrics.requests_in_flight(),
+                    connections = metrics.open_connections(),
+                    "shutdown grace period over: closing the remaining connections"
+                );
+                Ok(())
+            }
+        },
+        () = shutdown_signal() => {
             tracing::warn!(
                 in_flight = metrics.requests_in_flight(),
                 connections = metrics.open_connections(),
-                "shutdown grace period over: closing the remaining connections"
+                "second stop signal: closing the remaining connections now"
             );
             Ok(())
         }
