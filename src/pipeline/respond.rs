@@ -19,7 +19,7 @@ use crate::domain::{Case, CaseService, Clock, Submission, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
-use crate::storage::{NewCase, Store};
+use crate::storage::{JsonText, NewCase, Store};
 
 /// One answer interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +219,7 @@ impl Responder {
     }
 
     /// The cases created since the last call, as store records.
-    pub fn take_new_cases(&self) -> Result<Vec<NewCase>, PipelineError> {
+    pub fn take_new_cases(&self) -> Result<Vec<NewCase<JsonText>>, PipelineError> {
         Ok(self.service.repository().take_new_cases()?)
     }
 

@@ -27,7 +27,8 @@ pub use error::StoreError;
 pub use interchanges::{InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party};
 pub use postgres::PostgresStore;
 pub use records::{
-    CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord, to_stored_precision,
+    CaseRecord, EventRecord, JsonDocument, JsonText, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord,
+    to_stored_precision,
 };
 pub use sqlite::SqliteStore;
 
