@@ -112,6 +112,19 @@ pub async fn process_interchange(
         }
     };
     let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
+    let new_cases = responder.take_new_cases()?;
+    let new_count = new_cases.len();
+    let case_ids = decisions.case_ids();
+    // The store starts the transaction and inserts the new cases (on a task of the runtime, the
+    // database working on its own thread or process) while the answers are written here; the
+    // answers then join the same transaction. The numbers were reserved first: that write must not
+    // wait behind this transaction.
+    let (send_outputs, outputs) = tokio::sync::oneshot::channel::<Vec<NewOutput>>();
+    let recorder = store.clone();
+    let recording = tokio::spawn(async move {
+        let outputs = async { outputs.await.ok() };
+        recorder.record_answers_when(id, status::ANSWERED, &new_cases, outputs, &case_ids, Utc::now()).await
+    });
     let answers = responder.write(trees, &decisions, reserved.as_mut());
     let outputs: Vec<NewOutput> = answers
         .iter()
@@ -121,10 +134,14 @@ pub async fn process_interchange(
             content: answer.bytes.clone(),
         })
         .collect();
-    let new_cases = responder.take_new_cases()?;
-    let case_ids = decisions.case_ids();
-    store.record_answers(id, status::ANSWERED, &new_cases, &outputs, &case_ids, Utc::now()).await?;
-    Ok(Disposition::Answered { answers, new_cases: new_cases.len() })
+    // A send fails only when the recording already failed: its error is reported below.
+    let _ = send_outputs.send(outputs);
+    match recording.await {
+        Ok(recorded) => recorded?,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => return Err(StoreError::NotFound { what: "recorded answers" }.into()),
+    }
+    Ok(Disposition::Answered { answers, new_cases: new_count })
 }
 
 enum Judgement<'a> {
