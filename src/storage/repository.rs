@@ -239,11 +239,7 @@ fn timers_with<B>(
                     timer.case_id
                 )));
             }
-            Ok(NewTimer {
-                kind: timer.kind.as_str().to_owned(),
-                fire_at: timer.due_at,
-                payload: payload(timer)?,
-            })
+            Ok(NewTimer { kind: timer.kind.as_str().to_owned(), fire_at: timer.due_at, payload: payload(timer)? })
         })
         .collect()
 }

@@ -174,7 +174,9 @@ fn read_person(
     };
     let mut service_types: Vec<String> = Vec::new();
     for eq in benefits.iter().filter_map(|l| l.segment("EQ")) {
-        for code in (0..).map_while(|r| eq.repetition(1, r)).map(|mut components| components.next().unwrap_or_default()) {
+        let codes =
+            (0..).map_while(|r| eq.repetition(1, r)).map(|mut components| components.next().unwrap_or_default());
+        for code in codes {
             if !code.is_empty() && !service_types.iter().any(|c| c == code) {
                 service_types.push(code.to_owned());
             }

@@ -31,7 +31,10 @@ pub(in crate::storage) async fn insert_new_cases<B: JsonDocument>(
     insert_timer_rows(tx, batch).await
 }
 
-async fn insert_case_rows<B: JsonDocument>(connection: &mut PgConnection, batch: &[NewCase<B>]) -> Result<(), StoreError> {
+async fn insert_case_rows<B: JsonDocument>(
+    connection: &mut PgConnection,
+    batch: &[NewCase<B>],
+) -> Result<(), StoreError> {
     let cases = batch.iter().map(|new| &new.case);
     let bodies = texts(cases.clone().map(|case| &case.body))?;
     sqlx::query(
