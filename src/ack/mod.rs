@@ -4,8 +4,9 @@
 
 use chrono::NaiveDateTime;
 
-use crate::validation::{GroupReport, InterchangeReport, SetReport};
+use crate::validation::{Ack, GroupReport, InterchangeReport, SetReport, Ta1Result};
 use crate::x12::envelope::{clean_id, gs_id, reply_isa};
+use crate::x12::isa::Ta1Note;
 use crate::x12::tree::sanitize;
 use crate::x12::{Delimiters, OwnedSegment, Writer};
 
@@ -60,7 +61,28 @@ pub fn ta1_interchange(
     outbound: &Outbound,
     numbers: &mut dyn ControlNumbers,
 ) -> Option<Vec<u8>> {
-    let ta1 = report.ta1?;
+    write_ta1(report, report.ta1?, outbound, numbers)
+}
+
+/// The TA1 refusing an interchange whose sender (ISA05/ISA06) and ISA13 were received before with
+/// other content: TA104 `R`, TA105 `025` (Duplicate Interchange Control Number). Whatever the
+/// validation found, the interchange is not processed, so this is its only answer; sent even when
+/// ISA14 asked for none (a refusal the sender must learn of), never to an acknowledgment.
+pub fn ta1_duplicate_interchange(
+    report: &InterchangeReport,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Option<Vec<u8>> {
+    let refused = Ta1Result { ack: Ack::Rejected, note: Ta1Note::DuplicateControlNumber };
+    write_ta1(report, refused, outbound, numbers)
+}
+
+fn write_ta1(
+    report: &InterchangeReport,
+    ta1: Ta1Result,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Option<Vec<u8>> {
     let header = report.header.as_ref()?;
     if report.acknowledgment {
         // Acknowledgments are never acknowledged: no TA1 loops between trading partners.

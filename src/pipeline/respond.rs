@@ -109,6 +109,11 @@ impl Responder {
         self.service.repository().store()
     }
 
+    /// How the answers are addressed and dated.
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
     /// Runs every answerable set through the mapping and the UM engine. New cases are held until
     /// [`Responder::take_new_cases`].
     pub async fn decide<'t>(&self, trees: &'t InterchangeTrees) -> Result<Decisions<'t>, PipelineError> {
