@@ -10,6 +10,7 @@
 //!   validator, read back by x12-types, HCR01 / certification number / dates as decided, equal to
 //!   its golden file in fixed-time mode (tests/golden/notify; UMGATE_UPDATE_GOLDEN=1 to accept an
 //!   intended change); a second drain writes nothing;
+//! * a hold that expires is decided by `umgate timers run` and notified the same way;
 //! * the queue's claims are leases: one holder at a time, bytes kept once, marked sent once, and a
 //!   drain that stopped after keeping the bytes is finished by the next with the same bytes.
 #![allow(clippy::unwrap_used)]
@@ -392,6 +393,46 @@ async fn claims_are_leases_and_a_stopped_drain_is_finished_with_the_same_bytes(d
     Ok(())
 }
 
+async fn an_expired_hold_is_decided_by_timers_run_and_notified(db: TestDb) -> TestResult {
+    import_roster(&db)?;
+    let dir = tempfile::tempdir()?;
+    let first = process(&db, &dir.path().join("a"), &[PENDED_MEDICARE], RECEIVED);
+    ensure!(first.status.code() == Some(0), "{}", show(&first));
+    let case_id = queued_case(&db)?;
+    let hold = [
+        "review",
+        "hold",
+        &case_id,
+        "--reviewer",
+        "dr-lee",
+        "--needed",
+        "MRI report",
+        "--due",
+        "2026-03-06T12:00",
+        "--rationale",
+        "no imaging received",
+    ];
+    let held = umgate(&db, &hold, Some(DECIDED));
+    ensure!(held.status.code() == Some(0), "{}", show(&held));
+    let timers = |at: &str| -> anyhow::Result<serde_json::Value> {
+        let output = umgate(&db, &["timers", "run", "--json"], Some(at));
+        ensure!(output.status.code() == Some(0), "{}", show(&output));
+        json(&output)
+    };
+    ensure!(timers("2026-03-06T11:59")?["applied"] == 0, "not yet due");
+    let outbox = dir.path().join("outbox");
+    let early = umgate(&db, &["notify", "--json", "--out", outbox.to_str().unwrap()], Some("2026-03-06T11:59"));
+    ensure!(json(&early)?["delivered"] == serde_json::json!([]), "a hold owes nothing yet: {}", show(&early));
+    ensure!(timers("2026-03-06T12:05")?["applied"] == 1, "the hold expired");
+    let drained = umgate(&db, &["notify", "--json", "--out", outbox.to_str().unwrap()], Some("2026-03-06T12:10"));
+    let summary = json(&drained)?;
+    let delivered = summary["delivered"].as_array().context("delivered")?;
+    ensure!(delivered.len() == 1 && delivered[0]["status"] == "denied", "{summary}");
+    let (hcr01, _) = check_notification(&db, &outbox.join(delivered[0]["file"].as_str().context("file")?))?;
+    ensure!(hcr01 == "A3", "HCR01 {hcr01}");
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
@@ -399,6 +440,7 @@ fn main() {
         a_pended_case_decided_later_is_notified_once,
         process_writes_the_notifications_due_after_its_batch,
         claims_are_leases_and_a_stopped_drain_is_finished_with_the_same_bytes,
+        an_expired_hold_is_decided_by_timers_run_and_notified,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }

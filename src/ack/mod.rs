@@ -290,6 +290,22 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_control_number_is_refused_with_note_025_even_without_ta1_requested() {
+        let report = report_for(
+            "ISA*00*          *00*          *ZZ*SENDER         *ZZ*UMGATE         *260301*0915*^*00501*000000286*0*P*:~",
+        );
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).and_then(|d| d.and_hms_opt(8, 0, 0)).unwrap_or_default();
+        let outbound = Outbound { at, line_break: Vec::new() };
+        let bytes = ta1_duplicate_interchange(&report, &outbound, &mut Counter::starting_at(5))
+            .unwrap_or_else(|| panic!("a TA1 is written"));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.ends_with("~TA1*000000286*260301*0915*R*025~IEA*0*000000005~"), "{text}");
+        // An acknowledgment is never answered, not even a duplicate one.
+        let acknowledgment = InterchangeReport { acknowledgment: true, ..report };
+        assert_eq!(ta1_duplicate_interchange(&acknowledgment, &outbound, &mut Counter::starting_at(5)), None);
+    }
+
+    #[test]
     fn numeric_and_group_ids_are_never_blank_or_padded_with_spaces() {
         assert_eq!(clean("\u{1}00000286", 9, "000000000"), "000000000");
         assert_eq!(clean(" 286 ", 9, "000000000"), "000000286");

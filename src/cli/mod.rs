@@ -339,6 +339,33 @@ umgate review decide C000000004 --decision modify --quantity 1=6 --reviewer dr-l
         #[command(flatten)]
         common: ReviewCommon,
     },
+    /// Put a pended case on hold for documentation. If nothing arrives by --due (default: the
+    /// program's configured hold duration), `umgate timers run` decides the case on the original
+    /// submission as --if-not-received says, and its submitter is notified. Exit status as for
+    /// decide.
+    #[command(after_help = "Examples:\n  \
+umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --rationale \"no imaging on file\"\n  \
+umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --due 2026-03-20T17:00 --if-not-received approve")]
+    Hold {
+        #[arg(value_name = "CASE_ID")]
+        case_id: String,
+        #[arg(long, value_name = "NAME")]
+        reviewer: String,
+        /// What is needed, in words the requester sees.
+        #[arg(long, value_name = "TEXT")]
+        needed: String,
+        /// When the documentation is due, YYYY-MM-DDTHH:MM in UTC (default: the program's hold duration).
+        #[arg(long, value_name = "WHEN")]
+        due: Option<String>,
+        /// The determination if nothing arrives in time.
+        #[arg(long, value_enum, default_value = "deny")]
+        if_not_received: review::DecisionKind,
+        /// Why, for that determination (required unless it approves).
+        #[arg(long, value_name = "TEXT")]
+        rationale: Option<String>,
+        #[command(flatten)]
+        common: ReviewCommon,
+    },
     /// Withdraw a pended or approved case (staff): no more review, its timers dropped; the
     /// submitter of a pended case is notified (HCR01 C). Exit status as for decide.
     Cancel {
@@ -493,6 +520,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seen_version,
             },
         ),
+        Command::Review(ReviewCommand::Hold { case_id, reviewer, needed, due, if_not_received, rationale, common }) => {
+            review::hold(
+                &common.setting(&database)?,
+                &needed,
+                due.as_deref(),
+                &review::DecideArgs {
+                    case_id: &case_id,
+                    decision: if_not_received,
+                    reviewer: &reviewer,
+                    rationale: rationale.as_deref(),
+                    guideline: None,
+                    approve_lines: &[],
+                    quantities: &[],
+                    site_of_care: None,
+                    seen_version: None,
+                },
+            )
+        }
         Command::Review(ReviewCommand::Cancel { case_id, reviewer, reason, common }) => {
             review::cancel(&common.setting(&database)?, &case_id, &reviewer, &reason)
         }

@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::ack::{Counter, Outbound};
-use crate::domain::{Actor, Case, CaseService, DomainError, Quantity, ReviewDecision};
+use crate::domain::{Actor, Case, CaseService, DomainError, HoldRequest, Quantity, ReviewDecision};
 use crate::grammar::GuideSet;
 use crate::pipeline::notify::{DrainSummary, Notifier};
 use crate::pipeline::{NumberSource, PipelineClock};
@@ -138,6 +138,38 @@ fn review_decision(case: &Case, args: &DecideArgs<'_>) -> Result<ReviewDecision,
                 site_of_care_redirect: args.site_of_care.map(str::to_owned),
             }
         }
+    })
+}
+
+/// `umgate review hold`: puts a pended case on hold for documentation; if nothing arrives by
+/// `due` (default: the program's hold duration) `umgate timers run` decides it as `fallback` says.
+pub fn hold(
+    setting: &Setting<'_>,
+    needed: &str,
+    due: Option<&str>,
+    fallback: &DecideArgs<'_>,
+) -> anyhow::Result<ExitCode> {
+    let due = due
+        .map(|text| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+                .map(|at| at.and_utc())
+                .with_context(|| format!("--due {text}: expected YYYY-MM-DDTHH:MM (UTC)"))
+        })
+        .transpose()?;
+    let runtime = setting.runtime()?;
+    runtime.block_on(async {
+        let store = Store::connect(setting.database_url).await.context("opening the database")?;
+        let service = setting.service(store.clone())?;
+        let outcome = async {
+            let case = service.case(fallback.case_id).await?;
+            let if_not_received = review_decision(&case, fallback)?;
+            let request = HoldRequest { needed: needed.to_owned(), due, if_not_received };
+            service.hold(fallback.case_id, fallback.reviewer, request).await
+        }
+        .await;
+        let code = report_case(setting, outcome, "put on hold")?;
+        store.close().await;
+        Ok(code)
     })
 }
 
