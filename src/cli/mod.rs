@@ -120,16 +120,19 @@ umgate --db postgres://umgate@db/umgate process --json --out answers/ *.x12 | jq
     /// The member roster (eligibility and routing of requests to plans).
     #[command(subcommand)]
     Roster(RosterCommand),
-    /// Reviewer work on pended cases (until the HTTP API exists): the queue, decisions and
-    /// withdrawals. A decision on a case whose submitter was answered "pended" (HCR01 A4) queues a
-    /// later 278 response for them, delivered by `umgate notify` (or after `umgate process`).
+    /// Reviewer work on pended cases: queue, decide, hold, cancel (until the HTTP API exists).
+    ///
+    /// A decision on a case whose submitter was answered "pended" (HCR01 A4) queues a later 278
+    /// response for them, delivered by `umgate notify` (or after `umgate process --out`).
     #[command(subcommand)]
     Review(ReviewCommand),
-    /// Durable timers (hold expiries, in-progress expiries).
+    /// Durable timers: apply those due (hold expiries, in-progress expiries).
     #[command(subcommand)]
     Timers(TimersCommand),
-    /// Deliver the later 278 responses: one interchange per pended case decided since it was
-    /// answered (by a reviewer, an expired hold, a withdrawal ...), answering its request in the
+    /// Write the later 278 responses due to submitters (pended cases decided since) to DIR.
+    ///
+    /// One interchange per pended case decided since it was answered (by a reviewer, an expired
+    /// hold, a withdrawal ...), answering its request in the
     /// stored inbound interchange with the case as it stands (HCR01, certification number,
     /// approved dates), addressed back to that interchange's sender, numbered from the store's
     /// sequences. Written to DIR as `notification.<id>.<case id>.278.<ISA13>.x12`.
@@ -293,7 +296,9 @@ umgate roster import --json members.csv | jq .problems")]
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
-    /// The pended cases, most urgent first (by decision due time): id, version, plan, program, due.
+    /// The pended cases, most urgent first.
+    ///
+    /// One line per case: id, version, plan, program, decision due time (OVERDUE when past).
     Queue {
         #[command(flatten)]
         common: ReviewCommon,
@@ -301,7 +306,9 @@ pub enum ReviewCommand {
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: usize,
     },
-    /// Decide a pended case. Exit status: 0 when decided (the case on stdout), 1 when refused
+    /// Decide a pended case: approve, deny, partial or modify.
+    ///
+    /// Exit status: 0 when decided (the case on stdout), 1 when refused
     /// (not pended, changed since --seen-version, a denial without a rationale, a partial approval
     /// the program forbids ...: the reason on stderr), 2 on usage or database errors.
     #[command(after_help = "Examples:\n  \
@@ -339,7 +346,9 @@ umgate review decide C000000004 --decision modify --quantity 1=6 --reviewer dr-l
         #[command(flatten)]
         common: ReviewCommon,
     },
-    /// Put a pended case on hold for documentation. If nothing arrives by --due (default: the
+    /// Put a pended case on hold for documentation, with the decision if none arrives.
+    ///
+    /// If nothing arrives by --due (default: the
     /// program's configured hold duration), `umgate timers run` decides the case on the original
     /// submission as --if-not-received says, and its submitter is notified. Exit status as for
     /// decide.
@@ -366,8 +375,10 @@ umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --due 20
         #[command(flatten)]
         common: ReviewCommon,
     },
-    /// Withdraw a pended or approved case (staff): no more review, its timers dropped; the
-    /// submitter of a pended case is notified (HCR01 C). Exit status as for decide.
+    /// Withdraw a pended or approved case (staff).
+    ///
+    /// No more review, its timers dropped; the submitter of a pended case is notified (HCR01 C).
+    /// Exit status as for decide.
     Cancel {
         #[arg(value_name = "CASE_ID")]
         case_id: String,
@@ -383,7 +394,9 @@ umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --due 20
 
 #[derive(Debug, Subcommand)]
 pub enum TimersCommand {
-    /// Apply every timer due now: a hold whose documentation did not come is decided on the
+    /// Apply every timer due now.
+    ///
+    /// A hold whose documentation did not come is decided on the
     /// original submission (and its submitter notified), an in-progress request expires.
     #[command(after_help = "Examples:\n  umgate timers run\n  umgate timers run --json && umgate notify --out outbox/")]
     Run {
