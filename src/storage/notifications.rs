@@ -299,3 +299,22 @@ fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
         .map(|at| at.with_timezone(&Utc))
         .map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
+
+/// The daemon will drain from spawned tasks: every future must be `Send`.
+#[cfg(test)]
+#[allow(dead_code)]
+mod send_checks {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    async fn all_futures_are_send(store: Store) {
+        let now = Utc::now();
+        assert_send(store.claim_notifications(now, "o", now, 1));
+        assert_send(store.store_notification_content(1, "o", "1", b"", now));
+        assert_send(store.mark_notification(1, "o", status::SENT, now));
+        assert_send(store.get_notification(1));
+        assert_send(store.notifications_for_case("C"));
+        assert_send(store.notifications_with_status(status::PENDING));
+    }
+}
