@@ -220,6 +220,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     PostDecisionKind::Reconsideration => "post_decision.reconsideration",
                     PostDecisionKind::Appeal => "post_decision.appeal",
                 };
+                self.set_status_reason(&mut case, rule);
                 let event = CaseEvent::new(&case.id, now, requester, event_kind, case.status)
                     .detail("accepted: the case is re-opened for review")
                     .rule(rule, Some(config_path.to_owned()));
@@ -297,6 +298,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let Some(current_end) = case.approved_to.filter(|_| case.status.is_certified()) else {
             return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "extend" });
         };
+        // Already ending that day (the same extension received again): the approval as it
+        // stands, nothing recorded twice.
+        if new_end == current_end {
+            return Ok(PostDecisionAnswer::Accepted(Box::new(case)));
+        }
         let terms = self.required_terms(&case)?;
         let read_version = case.version;
         let requester = Actor::Requester(requester_npi.to_owned());

@@ -83,6 +83,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             reviewer: reviewer.to_owned(),
             if_not_received: hold.if_not_received,
         });
+        self.set_status_reason(&mut case, "review.hold");
         let timer = TimerRequest { case_id: case.id.clone(), kind: TimerKind::HoldExpiry, due_at: due };
         let event =
             CaseEvent::new(&case.id, now, Actor::Reviewer(reviewer.to_owned()), EventKind::HoldPlaced, case.status)
