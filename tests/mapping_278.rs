@@ -16,12 +16,13 @@ use umgate::ack::{Counter, Outbound};
 use umgate::domain::rules::IntakeRejection;
 use umgate::domain::{
     Case, CaseRepository, CaseService, LineOfBusiness, ManualClock, MemberRecord, MemoryRepository, ReviewDecision,
-    Submission, UmPolicy,
+    UmPolicy,
 };
 use umgate::grammar::GuideSet;
 use umgate::mapping::tree::{InterchangeTrees, SetTree, read_trees};
 use umgate::mapping::x217::{
-    Answer, Decision, MappingError, is_request, read_request, write_notification, write_response_interchange,
+    Answer, Decision, FollowUp, Handled, MappingError, handle, is_request, read_request, write_notification,
+    write_response_interchange,
 };
 use umgate::validation::Ack;
 use x12_types::util::Parser;
@@ -29,15 +30,22 @@ use x12_types::util::Parser;
 type Service = CaseService<MemoryRepository, ManualClock>;
 
 /// Expected outcome per sample: `HCR <event HCR01> [<line HCR01>...]` or `AAA <loop> <AAA03>`.
+/// The cancellation, extension, revision and appeal samples name a certification (or the trace
+/// of a request) that a fresh repository does not hold: alone they are answered "authorization
+/// number not found"; `requests_about_earlier_certifications_change_them` chains them.
 const SAMPLES: &[(&str, &str)] = &[
+    ("278-request-appeal.x12", "AAA 2000E AA"),
     ("278-request-bad-birth-date.x12", "AAA 2010C 71"),
+    ("278-request-cancel.x12", "AAA 2000E AA"),
     ("278-request-emergency-room-pos23.x12", "HCR NA NA"),
+    ("278-request-extension.x12", "AAA 2000E AA"),
     ("278-request-medical-oncology.x12", "HCR A3 A3"),
     ("278-request-msk-injection-medicaid.x12", "HCR A4 A4"),
     ("278-request-msk-injection-medicare.x12", "HCR A4 A4"),
     ("278-request-oncology-folfox-colon.x12", "HCR A1 A1 A1 A1"),
     ("278-request-oncology-nonpreferred-irox.x12", "HCR A4 A4 A4"),
     ("278-request-radiation-oncology-rc.x12", "HCR A4 A4"),
+    ("278-request-revised.x12", "AAA 2000E AA"),
     ("278-request-therapy-dependent.x12", "HCR A4 A4"),
     ("278-request-therapy-msmpt.x12", "HCR A1 A1"),
     ("278-request-unknown-member.x12", "AAA 2010C 75"),
@@ -97,6 +105,7 @@ enum Outcome {
     Case(Box<Case>),
     Rejected(IntakeRejection),
     Unmapped(MappingError),
+    FollowUp(FollowUp),
 }
 
 impl Outcome {
@@ -105,6 +114,7 @@ impl Outcome {
             Outcome::Case(case) => Decision::Case(case),
             Outcome::Rejected(rejection) => Decision::Rejected(*rejection),
             Outcome::Unmapped(error) => Decision::Unmapped(error),
+            Outcome::FollowUp(follow_up) => Decision::FollowUp(follow_up),
         }
     }
 }
@@ -112,9 +122,10 @@ impl Outcome {
 async fn decide(service: &Service, set: &SetTree) -> Outcome {
     match read_request(set) {
         Err(error) => Outcome::Unmapped(error),
-        Ok(request) => match service.submit(request).await.unwrap() {
-            Submission::Recorded(case) => Outcome::Case(case),
-            Submission::Rejected(rejection) => Outcome::Rejected(rejection),
+        Ok(request) => match handle(service, set, request).await.unwrap() {
+            Handled::Case(case) => Outcome::Case(case),
+            Handled::Rejected(rejection) => Outcome::Rejected(rejection),
+            Handled::FollowUp(follow_up) => Outcome::FollowUp(follow_up),
         },
     }
 }
@@ -565,4 +576,167 @@ async fn synthetic_requests_map_and_their_answers_validate() {
         let ours = check_with_our_validator(&format!("synthetic-{n}"), response).unwrap();
         assert_eq!(ours.iter().map(|t| t.sets.len()).sum::<usize>(), 50);
     }
+}
+
+/// The cancellation, extension, revision and appeal samples against the cases they name, on one
+/// repository: a therapy approval (certification A000000001) is extended, revised (a new case
+/// that replaces it once approved), then cancelled, and cancelled again; the retro denial of the
+/// medical oncology sample is appealed by its trace (appeals go to the health plan: CT). Each
+/// answer validates, is read by x12-types and matches its golden file.
+#[tokio::test]
+async fn requests_about_earlier_certifications_change_them() {
+    let service = service().await;
+    let sample = |file: &str| std::fs::read(common::samples_dir().join("x12").join(file)).unwrap();
+    let (_, cases) = respond(&service, &sample("278-request-therapy-msmpt.x12")).await;
+    let approval = cases[0].clone();
+    assert_eq!((approval.hcr01(), approval.authorization_number.as_deref()), (Some("A1"), Some("A000000001")));
+    let (_, denied) = respond(&service, &sample("278-request-medical-oncology.x12")).await;
+    assert_eq!(denied[0].hcr01(), Some("A3"));
+
+    let mut failures = Vec::new();
+    let mut check = |name: &str, response: &[u8], expected: &str, contains: &[&str]| {
+        if let Some(ours) = check_all(name, response, &mut failures) {
+            let got = outcome_of(&ours);
+            if got != expected {
+                failures.push(format!("{name}: expected {expected}, got {got}"));
+            }
+        }
+        let text = String::from_utf8_lossy(response);
+        for wanted in contains {
+            if !text.contains(wanted) {
+                failures.push(format!("{name}: no {wanted} in\n{text}"));
+            }
+        }
+    };
+    let (responses, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    check(
+        "278-response-extension-of-approval.x12",
+        &responses[0],
+        "HCR A1 A1",
+        &["HCR*A1*A000000001~", "REF*BB*A000000001~", "-20260601~\nDTP*102*", "REF*NT*C000000001~"],
+    );
+    assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
+    // The same extension again (a resubmission the log did not catch): the same answer, no event.
+    let events = service.history(&approval.id).await.unwrap().len();
+    let (again, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    assert_eq!(again[0], responses[0]);
+    assert_eq!(service.history(&approval.id).await.unwrap().len(), events);
+
+    // Past the configured maximum (30 days after the end): refused, "not certified" with the
+    // reason code of the rule that refused, the certification unchanged.
+    let too_far = String::from_utf8(sample("278-request-extension.x12")).unwrap().replace("20260601", "20260801");
+    let (responses, _) = respond(&service, too_far.as_bytes()).await;
+    check("278-response-extension-refused.x12", &responses[0], "HCR A3", &["HCR*A3**EX1~", "REF*BB*A000000001~"]);
+    assert_eq!(service.case(&approval.id).await.unwrap().approved_to, Some(day(2026, 6, 1)));
+
+    let (responses, revised) = respond(&service, &sample("278-request-revised.x12")).await;
+    check("278-response-revision-of-approval.x12", &responses[0], "HCR A4 A4", &["REF*NT*C000000003~"]);
+    assert_eq!(revised[0].original_of_update(), Some(&approval.id), "the revision replaces the approval once approved");
+
+    let (responses, _) = respond(&service, &sample("278-request-cancel.x12")).await;
+    check("278-response-cancellation-of-approval.x12", &responses[0], "HCR C C", &["HCR*C*A000000001~"]);
+    assert_eq!(service.case(&approval.id).await.unwrap().status, umgate::domain::CaseStatus::Cancelled);
+    let history = service.history(&approval.id).await.unwrap().len();
+    // Cancelling again changes nothing and answers the same.
+    let (again, _) = respond(&service, &sample("278-request-cancel.x12")).await;
+    assert_eq!(again[0], responses[0]);
+    assert_eq!(service.history(&approval.id).await.unwrap().len(), history, "no second effect");
+    // Extending a cancelled certification is answered with the certification as it stands.
+    let (responses, _) = respond(&service, &sample("278-request-extension.x12")).await;
+    assert!(String::from_utf8_lossy(&responses[0]).contains("HCR*C*A000000001~"));
+
+    let (responses, _) = respond(&service, &sample("278-request-appeal.x12")).await;
+    check("278-response-appeal-to-health-plan.x12", &responses[0], "HCR CT", &["HCR*CT**AP1~", "TRN*2*TRACE0001*"]);
+    assert_eq!(service.case(&denied[0].id).await.unwrap().post_decision.len(), 1, "the appeal is recorded");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A certification is only changed by the provider that requested it, for the member it was
+/// issued to: another provider is told it does not exist (AA), another member that it does not
+/// match the patient (CI); a request naming none at all is missing it (MA).
+#[tokio::test]
+async fn only_the_requester_of_a_certification_can_change_it() {
+    let service = service().await;
+    let sample = |file: &str| std::fs::read_to_string(common::samples_dir().join("x12").join(file)).unwrap();
+    respond(&service, sample("278-request-therapy-msmpt.x12").as_bytes()).await;
+    let cancel = sample("278-request-cancel.x12");
+    let guides = GuideSet::builtin().unwrap();
+    let mut failures = Vec::new();
+    for (what, text, expected) in [
+        ("another provider", cancel.replace("XX*1234567893", "XX*1245319599"), "AAA 2000E AA"),
+        (
+            "another member",
+            cancel.replace("MI*M100000001~\nDMG*D8*19680412", "MI*M000000001~\nDMG*D8*19700101"),
+            "AAA 2000E CI",
+        ),
+        (
+            "no certification number nor a known trace",
+            cancel.replace("REF*BB*A000000001~\n", "").replace("SE*29*0001", "SE*28*0001"),
+            "AAA 2000E AA",
+        ),
+        (
+            "the original's trace instead of its number",
+            cancel
+                .replace("REF*BB*A000000001~\n", "")
+                .replace("SE*29*0001", "SE*28*0001")
+                .replace("TRC-REQTHR213*", "TRC-REQTHR206*"),
+            "HCR C C",
+        ),
+    ] {
+        let (responses, _) = respond(&service, text.as_bytes()).await;
+        assert_eq!(read_trees(text.as_bytes(), what, guides).unwrap()[0].answerable().count(), 1, "{what}: valid");
+        match check_with_our_validator(what, &responses[0]) {
+            Ok(ours) if outcome_of(&ours) == expected => {}
+            Ok(ours) => failures.push(format!("{what}: expected {expected}, got {}", outcome_of(&ours))),
+            Err(error) => failures.push(error),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An inquiry about a pended case carries the same decision reason (HCR03) as the 278 response.
+#[tokio::test]
+async fn inquiries_carry_the_decision_reason_of_the_case() {
+    use umgate::mapping::x215::{answer_inquiry, is_inquiry, read_inquiry, write_inquiry_response_interchange};
+    let service = service().await;
+    let request = std::fs::read(common::samples_dir().join("x12/278-request-msk-injection-medicare.x12")).unwrap();
+    let (responses, cases) = respond(&service, &request).await;
+    let reason = cases[0].reason_code().unwrap().to_owned();
+    assert!(String::from_utf8_lossy(&responses[0]).contains(&format!("HCR*A4**{reason}~")));
+    let inquiry = std::fs::read_to_string(common::samples_dir().join("x12/278-inquiry-by-member-and-dates.x12"))
+        .unwrap()
+        .replace("MI*M100000001~\nDMG*D8*19680412", "MI*M300000001~\nDMG*D8*19480203");
+    let trees = read_trees(inquiry.as_bytes(), "inquiry", GuideSet::builtin().unwrap()).unwrap();
+    let mut answers = Vec::new();
+    for set in trees[0].answerable().filter(|set| is_inquiry(set)) {
+        answers.push((set, answer_inquiry(&read_inquiry(set), &service).await.unwrap()));
+    }
+    let response =
+        write_inquiry_response_interchange(&trees[0], &answers, &outbound(), &mut Counter::starting_at(500)).unwrap();
+    let ours = check_with_our_validator("inquiry about a pended case", &response).unwrap();
+    assert_eq!(outcome_of(&ours), "HCR A4 A4");
+    let text = String::from_utf8(response).unwrap();
+    assert_eq!(text.matches(&format!("HCR*A4**{reason}~")).count(), 2, "{text}");
+}
+
+/// An appeal of a denial whose plan has us review appeals (Cigna therapy: first level, 180 days)
+/// re-opens the case: pended again, with the appeal's reason code; found by the original trace.
+#[tokio::test]
+async fn an_appeal_we_review_reopens_the_denied_case() {
+    let service = service().await;
+    let request = std::fs::read_to_string(common::samples_dir().join("x12/278-request-therapy-dependent.x12")).unwrap();
+    let (_, cases) = respond(&service, request.as_bytes()).await;
+    let denial = ReviewDecision::Deny { rationale: "criteria not met".into(), guideline: None };
+    let denied = service.decide(&cases[0].id, "reviewer-1", None, denial).await.unwrap();
+    assert_eq!(denied.hcr01(), Some("A3"));
+    let appeal = request.replace("UM*HS*I*", "UM*HS*2*");
+    let (responses, reopened) = respond(&service, appeal.as_bytes()).await;
+    assert_eq!(reopened[0].id, denied.id, "the denied case, not a new one");
+    let mut failures = Vec::new();
+    let ours = check_all("278-response-appeal-reopened.x12", &responses[0], &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(outcome_of(&ours.unwrap()), "HCR A4 A4");
+    let reason = service.reason_code("post_decision.appeal").unwrap();
+    let text = String::from_utf8_lossy(&responses[0]);
+    assert!(text.contains(&format!("HCR*A4**{reason}~")), "{text}");
 }

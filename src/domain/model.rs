@@ -384,6 +384,19 @@ pub struct Case {
     pub links: Vec<CaseLink>,
     /// Documents received after submission (hold responses).
     pub documents: Vec<Attachment>,
+    /// The rule that set the current status, with the 278 reason code configured for it.
+    #[serde(default)]
+    pub status_reason: Option<StatusReason>,
+}
+
+/// Why a case has its status: the rule that set it and the decision reason code (278 HCR03,
+/// X12 external code source 886) the configuration gives that rule, looked up when the status
+/// was set so that every later answer about the case says the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReason {
+    pub status: CaseStatus,
+    pub rule: String,
+    pub code: Option<String>,
 }
 
 impl Case {
@@ -405,6 +418,24 @@ impl Case {
         self.status.is_certified()
             && self.approved_from.is_some_and(|from| from <= day)
             && self.approved_to.is_some_and(|to| day <= to)
+    }
+
+    /// The rule behind the current status (none when the status was set without one).
+    pub fn status_rule(&self) -> Option<&str> {
+        self.status_reason.as_ref().filter(|reason| reason.status == self.status).map(|reason| reason.rule.as_str())
+    }
+
+    /// HCR03 of the case: the reason code of the rule behind a denial, partial approval, "no
+    /// action required" or pend; `None` for other statuses or when none is configured.
+    pub fn reason_code(&self) -> Option<&str> {
+        let answered = matches!(
+            self.status,
+            CaseStatus::Denied | CaseStatus::PartiallyApproved | CaseStatus::NoActionRequired | CaseStatus::Pended
+        );
+        self.status_reason
+            .as_ref()
+            .filter(|reason| answered && reason.status == self.status)
+            .and_then(|reason| reason.code.as_deref())
     }
 
     pub fn original_of_update(&self) -> Option<&CaseId> {
@@ -467,6 +498,30 @@ mod tests {
         assert_eq!(CaseStatus::NoActionRequired.hcr01(), Some("NA"));
         assert_eq!(CaseStatus::InProgress.hcr01(), None);
         assert_eq!(LineStatus::Denied.hcr01(), "A3");
+    }
+
+    #[test]
+    fn the_reason_code_is_the_current_statuses_and_only_for_adverse_pended_or_na() {
+        use chrono::TimeZone;
+        let mut case = test_support::sample_case("C1", Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap());
+        case.status = CaseStatus::Denied;
+        case.status_reason = Some(StatusReason {
+            status: CaseStatus::Denied,
+            rule: "intake.retro_window".into(),
+            code: Some("X1".into()),
+        });
+        assert_eq!((case.status_rule(), case.reason_code()), (Some("intake.retro_window"), Some("X1")));
+        // Set by an earlier status: not this one's reason.
+        case.status = CaseStatus::Cancelled;
+        assert_eq!((case.status_rule(), case.reason_code()), (None, None));
+        // An approval carries no reason code even when its rule has one.
+        case.status = CaseStatus::Approved;
+        case.status_reason = Some(StatusReason {
+            status: CaseStatus::Approved,
+            rule: "review.determination".into(),
+            code: Some("X2".into()),
+        });
+        assert_eq!(case.reason_code(), None);
     }
 
     #[test]
@@ -592,6 +647,7 @@ pub(crate) mod test_support {
             post_decision: vec![],
             links: vec![],
             documents: vec![],
+            status_reason: None,
         }
     }
 }

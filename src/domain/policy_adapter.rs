@@ -238,4 +238,7 @@ impl UmPolicy for Policy {
             None => !matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
         }
     }
+    fn reason_code(&self, rule: &str) -> Option<Cited<String>> {
+        Policy::reason_code(self, rule)
+    }
 }

@@ -196,6 +196,12 @@ pub trait UmPolicy: Send + Sync {
 
     /// Whether `day` is a business day on the plan's calendar (weekends and holidays are not).
     fn is_business_day(&self, plan: &str, day: NaiveDate) -> bool;
+
+    /// The decision reason code (278 HCR03, X12 external code source 886) configured for a rule
+    /// id of the domain; `None` when the configuration gives none.
+    fn reason_code(&self, _rule: &str) -> Option<Cited<String>> {
+        None
+    }
 }
 
 /// A minimal policy for unit tests of calendar arithmetic: weekdays minus listed holidays.

@@ -283,7 +283,10 @@ pub fn write_inquiry_response(
         traces(&mut out);
         out.extend(event.and_then(|e| e.segment("UM")).map(echo));
         let number = case.authorization_number.as_deref().map(clean).unwrap_or_default();
-        out.push(OwnedSegment::simple("HCR", &[case.hcr01().unwrap_or("A4"), &number]));
+        // HCR03: the decision reason of a denial, partial approval, pend or NA, as in the 278
+        // response (trailing empty elements are not written).
+        let reason = case.reason_code().map(clean).unwrap_or_default();
+        out.push(OwnedSegment::simple("HCR", &[case.hcr01().unwrap_or("A4"), &number, &reason]));
         if !number.is_empty() {
             out.push(OwnedSegment::simple("REF", &["BB", &number]));
         }
@@ -300,7 +303,9 @@ pub fn write_inquiry_response(
             hl(&mut out, Some(event_hl), "SS", false);
             let certified = matches!(line.status, LineStatus::Approved | LineStatus::Modified);
             let line_number = if certified { number.as_str() } else { "" };
-            out.push(OwnedSegment::simple("HCR", &[line.status.hcr01(), line_number]));
+            let explained = matches!(line.status, LineStatus::Denied | LineStatus::NotRequired | LineStatus::Pending);
+            let line_reason = if explained { reason.as_str() } else { "" };
+            out.push(OwnedSegment::simple("HCR", &[line.status.hcr01(), line_number, line_reason]));
             let (from, to) = match (line.approved_from, line.approved_to) {
                 (Some(from), to) => (from, to),
                 _ => (line.requested.service_from, line.requested.service_to),

@@ -191,7 +191,20 @@ impl CaseRepository for BatchRepository {
                 return Ok(());
             }
         }
-        CaseRepository::update_case(&self.store, update).await
+        // A stored case changed by this interchange (a cancellation, an extension): what was read
+        // ahead must show it to the interchange's next requests.
+        let case = update.case.clone();
+        CaseRepository::update_case(&self.store, update).await?;
+        let mut held = self.held();
+        if let Some(known) = held
+            .known
+            .cases
+            .get_mut(case.member_id())
+            .and_then(|cases| cases.iter_mut().find(|known| known.id == case.id))
+        {
+            *known = case;
+        }
+        Ok(())
     }
 
     async fn get_case(&self, case_id: &str) -> Result<Option<Case>, RepositoryError> {

@@ -1,6 +1,8 @@
 //! What umgate answers to a new interchange: the TA1 and 999 of its envelope and groups, a 278
-//! response to every accepted 278 request (after the UM engine decided it: a case, or an intake
-//! reject), a 278 inquiry response to every X215 inquiry, and a 271 to every 270.
+//! response to every accepted 278 request (after the UM engine decided it by its category: a new
+//! case or an intake reject, or a cancellation, extension, revision or appeal applied to an earlier
+//! certification, see `x217::categories`), a 278 inquiry response to every X215 inquiry, and a 271
+//! to every 270.
 //!
 //! Why separate steps: deciding is asynchronous and happens once (it creates cases); the control
 //! numbers the answers need are counted next and reserved (see [`super::numbers`]); writing is
@@ -15,7 +17,7 @@ use super::batch::BatchRepository;
 use super::numbers::Tally;
 use crate::ack::{ControlNumbers, Outbound, ack_999_interchange, ta1_interchange};
 use crate::domain::rules::IntakeRejection;
-use crate::domain::{Case, CaseService, Clock, Submission, UmPolicy};
+use crate::domain::{Case, CaseService, Clock, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
@@ -59,6 +61,7 @@ enum Outcome {
     Case(Box<Case>),
     Rejected(IntakeRejection),
     Unmapped(x217::MappingError),
+    FollowUp(x217::FollowUp),
 }
 
 /// The decisions about the sets of one interchange.
@@ -109,6 +112,11 @@ impl Responder {
         self.service.repository().store()
     }
 
+    /// How the answers are addressed and dated.
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
     /// Runs every answerable set through the mapping and the UM engine. New cases are held until
     /// [`Responder::take_new_cases`].
     pub async fn decide<'t>(&self, trees: &'t InterchangeTrees) -> Result<Decisions<'t>, PipelineError> {
@@ -129,9 +137,11 @@ impl Responder {
         for (set, request) in requests {
             let outcome = match request {
                 Err(error) => Outcome::Unmapped(error),
-                Ok(request) => match self.service.submit(request).await? {
-                    Submission::Recorded(case) => Outcome::Case(case),
-                    Submission::Rejected(rejection) => Outcome::Rejected(rejection),
+                // By category: a new case, or a change to an earlier certification.
+                Ok(request) => match x217::handle(&self.service, set, request).await? {
+                    x217::Handled::Case(case) => Outcome::Case(case),
+                    x217::Handled::Rejected(rejection) => Outcome::Rejected(rejection),
+                    x217::Handled::FollowUp(follow_up) => Outcome::FollowUp(follow_up),
                 },
             };
             decisions.requests.push((set, outcome));
@@ -196,6 +206,7 @@ impl Responder {
                     Outcome::Case(case) => x217::Decision::Case(case),
                     Outcome::Rejected(rejection) => x217::Decision::Rejected(*rejection),
                     Outcome::Unmapped(error) => x217::Decision::Unmapped(error),
+                    Outcome::FollowUp(follow_up) => x217::Decision::FollowUp(follow_up),
                 },
             })
             .collect();

@@ -163,12 +163,13 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
             "authorization_exemptions" => config.authorization_exemptions = entry(value, &mut errors),
             "programs" => config.programs = entries("programs", value, &mut errors, &mut broken),
             "plans" => config.plans = plans(value, &mut errors, &mut broken),
+            "reason_codes" => config.reason_codes = entry(value, &mut errors).unwrap_or_default(),
             other => {
                 errors.push((
                     key.span(),
                     format!(
                         "unknown field `{other}`, expected one of `include`, `gateway`, `partners`, `calendars`, \
-                         `upload_profiles`, `authorization_exemptions`, `programs`, `plans`"
+                         `upload_profiles`, `authorization_exemptions`, `programs`, `plans`, `reason_codes`"
                     ),
                 ));
             }

@@ -36,6 +36,7 @@ pub struct Policy {
     exemptions: AuthorizationExemptions,
     programs: BTreeMap<String, ProgramDefinition>,
     plans: BTreeMap<String, Plan>,
+    reason_codes: BTreeMap<String, String>,
     files: Vec<PathBuf>,
 }
 
@@ -130,6 +131,13 @@ impl Policy {
     /// The upload limits of a program entry.
     pub fn uploads_for(&self, entry: &ProgramPolicy) -> Option<&UploadProfile> {
         self.upload_profile(entry.uploads.get_ref())
+    }
+
+    /// The decision reason code (278 HCR03) configured for a rule id of the UM workflow.
+    pub fn reason_code(&self, rule: &str) -> Option<Cited<String>> {
+        self.reason_codes
+            .get(rule)
+            .map(|code| Cited { value: code.clone(), config_path: format!("reason_codes.\"{rule}\"") })
     }
 
     pub fn exemptions(&self) -> &AuthorizationExemptions {

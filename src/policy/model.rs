@@ -532,7 +532,41 @@ pub struct ConfigFile {
     pub programs: BTreeMap<String, ProgramDefinition>,
     #[serde(default)]
     pub plans: BTreeMap<String, Plan>,
+    /// Rule id of the UM workflow → decision reason code (278 HCR03, X12 external code source 886).
+    #[serde(default)]
+    pub reason_codes: BTreeMap<String, Spanned<String>>,
 }
+
+/// The rule ids of the UM workflow that can set a case's status or refuse a request about an
+/// earlier one, i.e. the keys `[reason_codes]` may give a 278 decision reason code (HCR03). A key
+/// not in this list is a configuration error: it would never be used.
+pub const REASON_RULES: &[&str] = &[
+    "intake",
+    "intake.eligibility",
+    "intake.exemption",
+    "intake.program",
+    "intake.excluded_diagnosis",
+    "intake.retro_window",
+    "intake.multiple_programs",
+    "pathway.clinical_review",
+    "pathway.questions",
+    "pathway.questions.criteria_not_met",
+    "pathway.regimen.custom",
+    "pathway.regimen.ambiguous",
+    "pathway.regimen.non_preferred",
+    "pathway.therapy.real_time",
+    "review.determination",
+    "review.hold",
+    "review.hold_expiry",
+    "workflow.overlapping_request",
+    "workflow.authorization_update",
+    "post_decision.appeal",
+    "post_decision.reconsideration",
+    "post_decision.reconsideration.window_ended",
+    "post_decision.reconsideration.not_offered",
+    "post_decision.extension",
+    "post_decision.cancel",
+];
 
 /// A rule value with the configuration entry it came from, for decision explanations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -383,3 +383,38 @@ fn a_missing_field_points_at_the_entry_header() {
     assert_eq!(errors[0].line, line_of(&plan, "[plans.p.programs.rad]"));
     assert_eq!(errors[0].message, "missing field `hold`");
 }
+
+#[test]
+fn reason_codes_are_keyed_by_known_rule_ids() {
+    let root = format!(
+        "{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"X1\"\n\"intake.made_up\" = \"X2\"\n\"review.hold\" = \"a*b\"\n"
+    );
+    let errors = errors_of(load_pair(&root, &plan_file("")));
+    let found: Vec<(&str, usize)> = errors.iter().map(|e| (e.field.as_str(), e.line)).collect();
+    assert_eq!(
+        found,
+        [
+            ("reason_codes.\"intake.made_up\"", line_of(&root, "intake.made_up")),
+            ("reason_codes.\"review.hold\"", line_of(&root, "a*b")),
+        ]
+    );
+    assert!(errors[0].message.contains("not a rule id"), "{}", errors[0].message);
+    let root = format!("{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"X1\"\n");
+    let policy = load_pair(&root, &plan_file("")).unwrap();
+    assert_eq!(
+        policy.reason_code("intake.retro_window"),
+        Some(Cited { value: "X1".into(), config_path: "reason_codes.\"intake.retro_window\"".into() })
+    );
+    assert_eq!(policy.reason_code("review.hold"), None);
+    // Longer than HCR03 allows (the guide's element length).
+    let long = "X".repeat(31);
+    let root = format!("{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"{long}\"\n");
+    assert_eq!(errors_of(load_pair(&root, &plan_file(""))).len(), 1);
+    let root = format!("{ROOT}\n[reason_codes]\n\"intake.retro_window\" = \"{}\"\n", &long[1..]);
+    assert!(load_pair(&root, &plan_file("")).is_ok());
+    // The sample gives a code to every rule that denies, pends or finds no authorization needed.
+    let sample = sample();
+    for rule in ["intake.exemption", "intake.retro_window", "review.determination", "pathway.clinical_review"] {
+        assert!(sample.reason_code(rule).is_some(), "{rule}");
+    }
+}

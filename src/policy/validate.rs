@@ -17,7 +17,7 @@ use super::codes::{CodePattern, normalize_code};
 use super::load::{Diagnostics, ParsedFile, merge_map};
 use super::model::{
     ApprovalValidity, AuthorizationExemptions, CalendarDef, LineOfBusiness, Plan, ProgramDefinition, ProgramKind,
-    ProgramPolicy, Reconsideration, TimeLimit, UploadProfile,
+    ProgramPolicy, REASON_RULES, Reconsideration, TimeLimit, UploadProfile,
 };
 
 /// Where each merged entry came from (file index), for messages.
@@ -100,6 +100,25 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
             }
         }
         merge_map(&mut policy.plans, &mut origins.plans, plans, file, "plans", diagnostics);
+        for (rule, code) in config.reason_codes {
+            let field = format!("reason_codes.\"{rule}\"");
+            if !REASON_RULES.contains(&rule.as_str()) {
+                diagnostics.error(file, code.span(), field, format!("`{rule}` is not a rule id of the UM workflow"));
+                continue;
+            }
+            let text = code.get_ref();
+            // HCR03's length; letters and digits only keep it clear of any delimiter.
+            let max = reason_code_max_len();
+            if text.is_empty() || text.len() > max || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
+                diagnostics.error(file, code.span(), field, format!("`{text}` must be 1 to {max} letters and digits"));
+                continue;
+            }
+            if policy.reason_codes.contains_key(&rule) {
+                diagnostics.error(file, code.span(), field, "is already defined in another file");
+                continue;
+            }
+            policy.reason_codes.insert(rule, text.clone());
+        }
     }
     if exemptions_file.is_none() && gateway_file.is_some() {
         // Not an error: a configuration may exempt nothing.
@@ -126,6 +145,25 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
         check_overlaps(plan, &programs, &origins.programs, &mut reported_overlaps, diagnostics);
     }
     policy
+}
+
+/// The longest HCR03 (element 1271) the 278 guide's data allows: read from the guide, so that
+/// the configuration cannot hold a code no 278 response can carry.
+fn reason_code_max_len() -> usize {
+    use crate::grammar::{GuideSet, Loop, Node, SegmentUsage};
+    fn find<'g>(lp: &'g Loop, id: &str) -> Option<&'g SegmentUsage> {
+        lp.children.iter().find_map(|node| match node {
+            Node::Segment(segment) if segment.id == id => Some(segment),
+            Node::Segment(_) => None,
+            Node::Loop(inner) => find(inner, id),
+        })
+    }
+    GuideSet::builtin()
+        .ok()
+        .and_then(|guides| guides.guide("005010X217"))
+        .and_then(|guide| guide.transactions.iter().find_map(|t| find(&t.root, "HCR")))
+        .and_then(|hcr| hcr.elements.get(2))
+        .map_or(usize::MAX, |hcr03| hcr03.max as usize)
 }
 
 fn check_exemptions(exemptions: &AuthorizationExemptions, file: usize, diagnostics: &mut Diagnostics) {

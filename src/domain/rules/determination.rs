@@ -26,9 +26,11 @@ pub fn approval_period<P: UmPolicy + ?Sized>(
     latest_service: NaiveDate,
     decided: NaiveDate,
 ) -> (NaiveDate, NaiveDate, Option<String>) {
-    let from = earliest_service.min(decided);
     match rule.validity {
         Some(validity) => {
+            // A validity runs from the determination (or the requested start): the period starts
+            // then, or at the date of service of a retrospective request.
+            let from = earliest_service.min(decided);
             let counted_from = if rule.from_requested_start { earliest_service } else { decided };
             (
                 from,
@@ -36,7 +38,7 @@ pub fn approval_period<P: UmPolicy + ?Sized>(
                 Some(validity.config_path.clone()),
             )
         }
-        None => (from, latest_service.max(from), None),
+        None => (earliest_service, latest_service.max(earliest_service), None),
     }
 }
 
@@ -145,6 +147,22 @@ mod tests {
         assert_eq!(case.lines[1].status, LineStatus::Denied);
         assert_eq!(case.lines[1].approved_from, None);
         assert_eq!(case.approved_from, Some(received.date_naive()));
+    }
+
+    #[test]
+    fn without_validity_a_future_request_is_approved_for_its_requested_dates() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let none = ValidityRule { validity: None, from_requested_start: false };
+        // Decided on 03-04 for services 03-09 to 05-08: the approval does not start before them.
+        assert_eq!(
+            approval_period(&WeekdayPolicy { holidays: vec![] }, "p", none, day(3, 9), day(5, 8), day(3, 4)),
+            (day(3, 9), day(5, 8), None)
+        );
+        // Retrospective: the requested dates too.
+        assert_eq!(
+            approval_period(&WeekdayPolicy { holidays: vec![] }, "p", none, day(2, 2), day(2, 20), day(3, 4)),
+            (day(2, 2), day(2, 20), None)
+        );
     }
 
     #[test]

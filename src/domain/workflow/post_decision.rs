@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::notify::notification_due;
 use super::service::{CaseService, Submission};
 use crate::domain::calendar::{beyond_window, decision_due, window_end};
 use crate::domain::clock::Clock;
@@ -219,6 +220,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                     PostDecisionKind::Reconsideration => "post_decision.reconsideration",
                     PostDecisionKind::Appeal => "post_decision.appeal",
                 };
+                self.set_status_reason(&mut case, rule);
                 let event = CaseEvent::new(&case.id, now, requester, event_kind, case.status)
                     .detail("accepted: the case is re-opened for review")
                     .rule(rule, Some(config_path.to_owned()));
@@ -296,6 +298,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let Some(current_end) = case.approved_to.filter(|_| case.status.is_certified()) else {
             return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "extend" });
         };
+        // Already ending that day (the same extension received again): the approval as it
+        // stands, nothing recorded twice.
+        if new_end == current_end {
+            return Ok(PostDecisionAnswer::Accepted(Box::new(case)));
+        }
         let terms = self.required_terms(&case)?;
         let read_version = case.version;
         let requester = Actor::Requester(requester_npi.to_owned());
@@ -363,6 +370,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "cancel" });
         }
         let read_version = case.version;
+        let was = case.status;
         case.status = CaseStatus::Cancelled;
         case.pend = None;
         for line in &mut case.lines {
@@ -370,9 +378,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 line.status = LineStatus::Cancelled;
             }
         }
-        let event = CaseEvent::new(&case.id, now, actor, EventKind::Cancelled, case.status).detail(reason.to_owned());
-        self.save(&mut case, read_version, &[event], &[], &[TimerKind::HoldExpiry, TimerKind::InProgressExpiry])
-            .await?;
+        let due = notification_due(was, &case, &actor, now);
+        let mut events =
+            vec![CaseEvent::new(&case.id, now, actor, EventKind::Cancelled, case.status).detail(reason.to_owned())];
+        events.extend(due);
+        self.save(&mut case, read_version, &events, &[], &[TimerKind::HoldExpiry, TimerKind::InProgressExpiry]).await?;
         Ok(case)
     }
 }

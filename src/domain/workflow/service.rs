@@ -9,6 +9,7 @@ use crate::domain::error::DomainError;
 use crate::domain::events::{Actor, CaseEvent, EventKind};
 use crate::domain::model::{
     Case, CaseLink, CaseRequest, CaseStatus, DenialKind, Determination, LineStatus, ReviewDecision, ServiceLine,
+    StatusReason,
 };
 use crate::domain::repository::{CaseRepository, CaseUpdate};
 use crate::domain::rules::determination::{LineOutcome, ValidityRule, apply_line_outcomes};
@@ -168,9 +169,13 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         }
         let last = decision.trace.last().map(|step| (step.rule, step.config_path.clone()));
         let (rule, config_path) = last.unwrap_or(("intake", None));
+        // The rule that pended the case (a clock rule may be evaluated after it).
+        let pend_rule =
+            decision.trace.iter().rev().find(|step| step.kind == EventKind::Pended).map_or(rule, |step| step.rule);
         match decision.outcome {
             IntakeOutcome::NoActionRequired => {
                 case.status = CaseStatus::NoActionRequired;
+                self.set_status_reason(case, rule);
                 events.push(
                     CaseEvent::new(&case.id, now, Actor::System, EventKind::Determined, case.status)
                         .detail("no prior authorization required")
@@ -198,6 +203,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             IntakeOutcome::Pend(reason) => {
                 case.status = CaseStatus::Pended;
                 case.pend = Some(reason);
+                self.set_status_reason(case, pend_rule);
             }
         }
         Ok(events)
@@ -242,6 +248,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         }
         case.status = verdict.status;
         case.pend = None;
+        self.set_status_reason(case, verdict.rule);
         case.determination = Some(Determination {
             status: verdict.status,
             decided_at: now,
@@ -282,6 +289,18 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         Ok(CaseEvent::new(&case.id, now, actor, EventKind::Determined, case.status)
             .detail(detail)
             .rule(verdict.rule, verdict.config_path))
+    }
+
+    /// Records `rule` as the reason of the case's current status, with the reason code the
+    /// configuration gives it (HCR03 of every later 278 answer about the case).
+    pub(super) fn set_status_reason(&self, case: &mut Case, rule: &str) {
+        let code = self.policy.reason_code(rule).map(|cited| cited.value);
+        case.status_reason = Some(StatusReason { status: case.status, rule: rule.to_owned(), code });
+    }
+
+    /// The decision reason code configured for a rule id, if any.
+    pub fn reason_code(&self, rule: &str) -> Option<String> {
+        self.policy.reason_code(rule).map(|cited| cited.value)
     }
 
     /// The program terms of a case, when it has a program.
@@ -425,6 +444,7 @@ pub(super) fn new_case(id: String, request: CaseRequest, decision: &IntakeDecisi
         post_decision: Vec::new(),
         links: decision.link.iter().cloned().collect(),
         documents: Vec::new(),
+        status_reason: None,
         request,
     }
 }

@@ -26,6 +26,18 @@ pub enum Decision<'a> {
     Rejected(IntakeRejection),
     /// The request could not be mapped to a case at all.
     Unmapped(&'a MappingError),
+    /// A request about an earlier certification answered without a case's state.
+    FollowUp(&'a FollowUp),
+}
+
+/// The answer to a cancellation, extension, revision or appeal that did not change a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// AAA at the patient event (2000E): AAA03 reject reason, AAA04 follow-up action.
+    Reject { reason: &'static str, follow_up: &'static str },
+    /// HCR at the patient event: HCR01 action (A3 refused, CT contact payer) and the decision
+    /// reason code (HCR03) configured for the rule that decided it.
+    Action { action: &'static str, reason: Option<String> },
 }
 
 /// One AAA: where, AAA03 reject reason, AAA04 follow-up action.
@@ -42,7 +54,10 @@ pub fn rejects(request: &SetTree, decision: &Decision<'_>) -> Vec<Reject> {
         if RequestLoops::of(request).dependent.is_some() { Location::Dependent } else { Location::Subscriber };
     let reject = |location, reason, follow_up| Reject { location, reason, follow_up };
     match decision {
-        Decision::Case(_) => Vec::new(),
+        Decision::Case(_) | Decision::FollowUp(FollowUp::Action { .. }) => Vec::new(),
+        Decision::FollowUp(FollowUp::Reject { reason, follow_up }) => {
+            vec![reject(Location::Event, *reason, *follow_up)]
+        }
         Decision::Unmapped(error) => {
             error.problems.iter().map(|p| reject(p.location, p.kind.reject_reason(), p.kind.follow_up())).collect()
         }
@@ -74,7 +89,12 @@ pub fn write_response(request: &SetTree, decision: &Decision<'_>, st02: &str, at
         _ => None,
     };
     // How deep the answer goes: a reject above the patient event stops the hierarchy there.
-    let deepest = rejects.iter().map(|r| depth(r.location)).max().unwrap_or(0).max(if case.is_some() { 4 } else { 0 });
+    let action = match decision {
+        Decision::FollowUp(FollowUp::Action { action, reason }) => Some(hcr(action, "", reason.as_deref())),
+        _ => None,
+    };
+    let answered_event = case.is_some() || action.is_some();
+    let deepest = rejects.iter().map(|r| depth(r.location)).max().unwrap_or(0).max(if answered_event { 4 } else { 0 });
     let with_dependent = loops.dependent.is_some() && deepest >= 3;
     let with_event = loops.event.is_some() && deepest >= 4;
     let aaa = |location: Location| {
@@ -116,7 +136,7 @@ pub fn write_response(request: &SetTree, decision: &Decision<'_>, st02: &str, at
                 .collect(),
         };
         let event_hl = out.hl(Some(parent), "EV", !answered.is_empty());
-        write_event(&mut out, event, case, aaa(Location::Event));
+        write_event(&mut out, event, case, action, aaa(Location::Event));
         for index in answered {
             out.hl(Some(event_hl), "SS", false);
             let line = case.and_then(|c| c.lines.get(index));
@@ -226,7 +246,13 @@ fn echo_traces(out: &mut SetWriter, level: &LoopNode) {
 }
 
 /// 2000E: TRN, AAA, UM, HCR, REF, DTP, HI, HSD, CRC/CL1/CR*, then the provider loops.
-fn write_event(out: &mut SetWriter, event: &LoopNode, case: Option<&Case>, aaa: impl Iterator<Item = OwnedSegment>) {
+fn write_event(
+    out: &mut SetWriter,
+    event: &LoopNode,
+    case: Option<&Case>,
+    action: Option<OwnedSegment>,
+    aaa: impl Iterator<Item = OwnedSegment>,
+) {
     const DTP_ORDER: [&str; 10] = ["439", "484", "ABC", "431", "AAH", "435", "096", "102", "036", "007"];
     echo_traces(out, event);
     out.extend(aaa);
@@ -234,9 +260,10 @@ fn write_event(out: &mut SetWriter, event: &LoopNode, case: Option<&Case>, aaa: 
     if let Some(case) = case {
         if let Some(hcr01) = case.hcr01() {
             let certification = case.authorization_number.as_deref().map(clean).unwrap_or_default();
-            out.push(OwnedSegment::simple("HCR", &[hcr01, &certification]));
+            out.push(hcr(hcr01, &certification, case.reason_code()));
         }
     }
+    out.extend(action.into_iter());
     out.echo_all(event.segments_with("REF", 1, "BB"));
     if let Some(case) = case {
         out.push(OwnedSegment::simple("REF", &["NT", &clean(&case.id)]));
@@ -273,6 +300,14 @@ fn write_event(out: &mut SetWriter, event: &LoopNode, case: Option<&Case>, aaa: 
     }
 }
 
+/// HCR01 action, HCR02 certification number, HCR03 decision reason (code source 886) when given.
+fn hcr(action: &str, certification: &str, reason: Option<&str>) -> OwnedSegment {
+    match reason.map(clean).filter(|r| !r.is_empty()) {
+        Some(reason) => OwnedSegment::simple("HCR", &[action, certification, &reason]),
+        None => OwnedSegment::simple("HCR", &[action, certification]),
+    }
+}
+
 fn hsd(quantity: Quantity) -> OwnedSegment {
     let unit = match quantity.kind {
         QuantityKind::Visits => "VS",
@@ -300,7 +335,11 @@ fn write_line(
             (Some(_), Some(number)) => clean(number),
             _ => String::new(),
         };
-        out.push(OwnedSegment::simple("HCR", &[outcome.status.hcr01(), &certification]));
+        // A line not certified, not required or pending says why, as the case does.
+        let reason = case
+            .and_then(Case::reason_code)
+            .filter(|_| matches!(outcome.status, LineStatus::Denied | LineStatus::NotRequired | LineStatus::Pending));
+        out.push(hcr(outcome.status.hcr01(), &certification, reason));
     }
     out.echo_all(line.segments_with("REF", 1, "BB"));
     let approved = certified.and_then(|l| {
