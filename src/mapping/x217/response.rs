@@ -195,18 +195,7 @@ impl SetWriter {
 
 /// A received segment written back with our delimiters (values that hold one are blanked).
 fn echo(segment: &TreeSegment) -> OwnedSegment {
-    let d = Delimiters::OUTBOUND;
-    OwnedSegment {
-        id: segment.segment.id.clone(),
-        elements: segment
-            .segment
-            .elements
-            .iter()
-            .map(|element| {
-                element.iter().map(|repetition| repetition.iter().map(|c| sanitize(c, &d)).collect()).collect()
-            })
-            .collect(),
-    }
+    segment.to_owned_with(|c| sanitize(c, &Delimiters::OUTBOUND))
 }
 
 fn clean(value: &str) -> String {
@@ -418,8 +407,7 @@ mod tests {
 
     #[test]
     fn echoed_values_never_carry_our_delimiters() {
-        let received =
-            TreeSegment { segment: OwnedSegment::simple("NM1", &["IL", "1", "O*BRIEN~X"]), position: 1, placed: true };
+        let received = TreeSegment::new(&OwnedSegment::simple("NM1", &["IL", "1", "O*BRIEN~X"]), 1, true);
         assert_eq!(text(&echo(&received)), "NM1*IL*1*O BRIEN X");
     }
 }
