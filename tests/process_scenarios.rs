@@ -34,7 +34,7 @@
 //! - the event date (DTP*AAH, 2000E) and service dates (DTP*472, 2000F) stay the requested ones;
 //!   a certification carries its issue date (DTP*102), its certified period as the certification
 //!   effective date (DTP*007, RD8) and its last day as the expiration date (DTP*036), at 2000E and
-//!   on every certified line (docs/decisions/0004); HCR03 is not asserted (reason codes are being
+//!   on every certified line (docs/decisions/0005); HCR03 is not asserted (reason codes are being
 //!   added by another change).
 //!
 //! Reachability (why some program × outcome pairs have no row):

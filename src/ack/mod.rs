@@ -4,8 +4,9 @@
 
 use chrono::NaiveDateTime;
 
-use crate::validation::{GroupReport, InterchangeReport, SetReport};
+use crate::validation::{Ack, GroupReport, InterchangeReport, SetReport, Ta1Result};
 use crate::x12::envelope::{clean_id, gs_id, reply_isa};
+use crate::x12::isa::Ta1Note;
 use crate::x12::tree::sanitize;
 use crate::x12::{Delimiters, OwnedSegment, Writer};
 
@@ -60,7 +61,28 @@ pub fn ta1_interchange(
     outbound: &Outbound,
     numbers: &mut dyn ControlNumbers,
 ) -> Option<Vec<u8>> {
-    let ta1 = report.ta1?;
+    write_ta1(report, report.ta1?, outbound, numbers)
+}
+
+/// The TA1 refusing an interchange whose sender (ISA05/ISA06) and ISA13 were received before with
+/// other content: TA104 `R`, TA105 `025` (Duplicate Interchange Control Number). Whatever the
+/// validation found, the interchange is not processed, so this is its only answer; sent even when
+/// ISA14 asked for none (a refusal the sender must learn of), never to an acknowledgment.
+pub fn ta1_duplicate_interchange(
+    report: &InterchangeReport,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Option<Vec<u8>> {
+    let refused = Ta1Result { ack: Ack::Rejected, note: Ta1Note::DuplicateControlNumber };
+    write_ta1(report, refused, outbound, numbers)
+}
+
+fn write_ta1(
+    report: &InterchangeReport,
+    ta1: Ta1Result,
+    outbound: &Outbound,
+    numbers: &mut dyn ControlNumbers,
+) -> Option<Vec<u8>> {
     let header = report.header.as_ref()?;
     if report.acknowledgment {
         // Acknowledgments are never acknowledged: no TA1 loops between trading partners.
@@ -265,6 +287,22 @@ mod tests {
             (reply.field(5), reply.field(6), reply.field(7), reply.field(8)),
             ("ZZ", "UMGATE         ", "ZZ", "UNKNOWN        ")
         );
+    }
+
+    #[test]
+    fn a_duplicate_control_number_is_refused_with_note_025_even_without_ta1_requested() {
+        let report = report_for(
+            "ISA*00*          *00*          *ZZ*SENDER         *ZZ*UMGATE         *260301*0915*^*00501*000000286*0*P*:~",
+        );
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).and_then(|d| d.and_hms_opt(8, 0, 0)).unwrap_or_default();
+        let outbound = Outbound { at, line_break: Vec::new() };
+        let bytes = ta1_duplicate_interchange(&report, &outbound, &mut Counter::starting_at(5))
+            .unwrap_or_else(|| panic!("a TA1 is written"));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.ends_with("~TA1*000000286*260301*0915*R*025~IEA*0*000000005~"), "{text}");
+        // An acknowledgment is never answered, not even a duplicate one.
+        let acknowledgment = InterchangeReport { acknowledgment: true, ..report };
+        assert_eq!(ta1_duplicate_interchange(&acknowledgment, &outbound, &mut Counter::starting_at(5)), None);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The command line: the contracts of SPEC section 9. Errors here are `anyhow`, with context
 //! that tells the user what to do next.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +10,9 @@ use clap::{Parser, Subcommand};
 mod config;
 mod process;
 mod provider;
+mod review;
 mod roster;
+mod serve;
 mod to_json;
 mod validate;
 
@@ -35,7 +36,8 @@ pub struct Cli {
     /// Data directory (database, mailboxes).
     #[arg(long, global = true, env = "UMGATE_DATA_DIR", default_value = "./umgate-data")]
     pub data_dir: PathBuf,
-    /// Log as JSON lines instead of human-readable text.
+    /// Log as JSON lines instead of human-readable text (else UMGATE_LOG_FORMAT, then for
+    /// `serve` the configuration's [server] log_format). The level: UMGATE_LOG_LEVEL.
     #[arg(long, global = true)]
     pub log_json: bool,
     #[command(subcommand)]
@@ -44,15 +46,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the daemon (HTTP on 127.0.0.1:8278 by default).
-    Serve {
-        /// Configuration file.
-        #[arg(long, default_value = "samples/umgate.toml")]
-        config: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8278", env = "UMGATE_LISTEN")]
-        listen: SocketAddr,
-    },
+    /// Run the daemon (HTTP on 127.0.0.1:8278 by default; HTTPS when a certificate is set):
+    /// /healthz, /readyz, /metrics. SIGTERM or SIGINT stops it gracefully (exit 0).
+    Serve(serve::ServeArgs),
     /// Validate interchanges: envelope, control numbers and counts, and the implementation guide
     /// of every transaction set (005010X217, X215, X279A1, X231A1).
     ///
@@ -85,8 +81,14 @@ pub enum Command {
     /// same interchange (sender ISA05/ISA06 + ISA13, same bytes) processed again is answered again
     /// with the stored answers, byte for byte, and never processed twice; the same sender and ISA13
     /// with other content is a duplicate control number: stored, reported on stderr and in the
-    /// summary, not processed and not answered. Answer files are named
+    /// summary, not processed, and answered with a TA1 rejecting it (TA104 R, TA105 025), stored
+    /// with it and sent again if it comes again. Answer files are named
     /// `<input file name>.<ISA13>.<kind>.<control number>.x12` (kind: ta1, 999, 278, 271).
+    ///
+    /// After the batch, with --out, the later 278 responses that are due (pended cases decided
+    /// since by `umgate review decide`, `umgate timers run` ...) are written to DIR too, as
+    /// `umgate notify --out DIR` would (see its help); the JSON summary lists them under
+    /// "notifications".
     ///
     /// Exit status: 0 when every functional group is accepted (A or E), 1 when any interchange or
     /// group is rejected or a control number is a duplicate, 2 on usage, I/O or database errors.
@@ -117,6 +119,45 @@ umgate --db postgres://umgate@db/umgate process --json --out answers/ *.x12 | jq
     /// The provider registry (requesting providers on file, for plans that require it).
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Reviewer work on pended cases: queue, decide, hold, cancel (until the HTTP API exists).
+    ///
+    /// A decision on a case whose submitter was answered "pended" (HCR01 A4) queues a later 278
+    /// response for them, delivered by `umgate notify` (or after `umgate process --out`).
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Durable timers: apply those due (hold expiries, in-progress expiries).
+    #[command(subcommand)]
+    Timers(TimersCommand),
+    /// Write the later 278 responses due to submitters (pended cases decided since) to DIR.
+    ///
+    /// One interchange per pended case decided since it was answered (by a reviewer, an expired
+    /// hold, a withdrawal ...), answering its request in the
+    /// stored inbound interchange with the case as it stands (HCR01, certification number,
+    /// approved dates), addressed back to that interchange's sender, numbered from the store's
+    /// sequences. Written to DIR as `notification.<id>.<case id>.278.<ISA13>.x12`.
+    ///
+    /// Each notification is delivered once: claimed with a lease (several drains may run at once),
+    /// its bytes kept in the database before the file is written (a retry after a crash rewrites
+    /// the same file, never a second interchange), then marked sent. Running it again writes
+    /// nothing new. Exit status: 0 when every pending notification was written, 1 when some could
+    /// not be (they stay pending: listed on stderr), 2 on usage, I/O or database errors.
+    #[command(after_help = "Examples:\n  \
+umgate review decide C000000001 --decision approve --reviewer nurse-7\n  \
+umgate notify --out outbox/\n  \
+umgate notify --json --out outbox/ | jq '.delivered[].file'")]
+    Notify {
+        /// Directory for the 278 interchanges (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// One JSON object on stdout: {"claimed", "delivered": [{"notification_id", "case_id", "file",
+        /// "control_number", "status", "superseded"}], "failed": [{"notification_id", "case_id", "reason"}]}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        grammar: GrammarSource,
+        #[command(flatten)]
+        clock: FixedClock,
+    },
     /// Print an interchange as a JSON tree: envelopes, transaction sets, the guide's loops,
     /// segments and elements (composites as arrays, repetitions under "repeats").
     ToJson {
@@ -284,6 +325,145 @@ umgate provider import --json providers.csv | jq .problems")]
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// The pended cases, most urgent first.
+    ///
+    /// One line per case: id, version, plan, program, decision due time (OVERDUE when past).
+    Queue {
+        #[command(flatten)]
+        common: ReviewCommon,
+        /// At most this many cases.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: usize,
+    },
+    /// Decide a pended case: approve, deny, partial or modify.
+    ///
+    /// Exit status: 0 when decided (the case on stdout), 1 when refused
+    /// (not pended, changed since --seen-version, a denial without a rationale, a partial approval
+    /// the program forbids ...: the reason on stderr), 2 on usage or database errors.
+    #[command(after_help = "Examples:\n  \
+umgate review decide C000000001 --decision approve --reviewer nurse-7\n  \
+umgate review decide C000000002 --decision deny --reviewer dr-lee --rationale \"criteria not met\" --guideline NCCN-2026\n  \
+umgate review decide C000000003 --decision partial --approve-line 1 --reviewer dr-lee --rationale \"line 2 not indicated\"\n  \
+umgate review decide C000000004 --decision modify --quantity 1=6 --reviewer dr-lee --rationale \"6 sessions\" --json")]
+    Decide {
+        /// The case (as `umgate review queue` lists it).
+        #[arg(value_name = "CASE_ID")]
+        case_id: String,
+        #[arg(long, value_enum)]
+        decision: review::DecisionKind,
+        /// Who decides (recorded in the case's history).
+        #[arg(long, value_name = "NAME")]
+        reviewer: String,
+        /// Why (required for deny, partial and modify; sent to the requester).
+        #[arg(long, value_name = "TEXT")]
+        rationale: Option<String>,
+        /// The clinical guideline the decision follows.
+        #[arg(long, value_name = "TEXT")]
+        guideline: Option<String>,
+        /// partial: a line to approve (1-based; repeat for several).
+        #[arg(long = "approve-line", value_name = "LINE")]
+        approve_lines: Vec<usize>,
+        /// modify: the approved quantity of a line, LINE=N (1-based; repeat for several).
+        #[arg(long = "quantity", value_name = "LINE=N")]
+        quantities: Vec<String>,
+        /// modify: a site-of-care redirect to this site.
+        #[arg(long, value_name = "SITE")]
+        site_of_care: Option<String>,
+        /// The version of the case you looked at: refused if it changed since.
+        #[arg(long, value_name = "N")]
+        seen_version: Option<u64>,
+        #[command(flatten)]
+        common: ReviewCommon,
+    },
+    /// Put a pended case on hold for documentation, with the decision if none arrives.
+    ///
+    /// If nothing arrives by --due (default: the
+    /// program's configured hold duration), `umgate timers run` decides the case on the original
+    /// submission as --if-not-received says, and its submitter is notified. Exit status as for
+    /// decide.
+    #[command(after_help = "Examples:\n  \
+umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --rationale \"no imaging on file\"\n  \
+umgate review hold C000000001 --reviewer dr-lee --needed \"MRI report\" --due 2026-03-20T17:00 --if-not-received approve")]
+    Hold {
+        #[arg(value_name = "CASE_ID")]
+        case_id: String,
+        #[arg(long, value_name = "NAME")]
+        reviewer: String,
+        /// What is needed, in words the requester sees.
+        #[arg(long, value_name = "TEXT")]
+        needed: String,
+        /// When the documentation is due, YYYY-MM-DDTHH:MM in UTC (default: the program's hold duration).
+        #[arg(long, value_name = "WHEN")]
+        due: Option<String>,
+        /// The determination if nothing arrives in time.
+        #[arg(long, value_enum, default_value = "deny")]
+        if_not_received: review::DecisionKind,
+        /// Why, for that determination (required unless it approves).
+        #[arg(long, value_name = "TEXT")]
+        rationale: Option<String>,
+        #[command(flatten)]
+        common: ReviewCommon,
+    },
+    /// Withdraw a pended or approved case (staff).
+    ///
+    /// No more review, its timers dropped; the submitter of a pended case is notified (HCR01 C).
+    /// Exit status as for decide.
+    Cancel {
+        #[arg(value_name = "CASE_ID")]
+        case_id: String,
+        #[arg(long, value_name = "NAME")]
+        reviewer: String,
+        /// Why (recorded in the case's history).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        common: ReviewCommon,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimersCommand {
+    /// Apply every timer due now.
+    ///
+    /// A hold whose documentation did not come is decided on the
+    /// original submission (and its submitter notified), an in-progress request expires.
+    #[command(after_help = "Examples:\n  umgate timers run\n  umgate timers run --json && umgate notify --out outbox/")]
+    Run {
+        /// At most this many timers.
+        #[arg(long, default_value_t = 1000, value_name = "N")]
+        limit: usize,
+        #[command(flatten)]
+        common: ReviewCommon,
+    },
+}
+
+/// Options of the reviewer commands.
+#[derive(Debug, clap::Args)]
+pub struct ReviewCommon {
+    /// Configuration file (the programs' rules).
+    #[arg(long, default_value = "samples/umgate.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// JSON on stdout: {"ok", "case": {...}} or {"ok": false, "error"}; queue: one case per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub clock: FixedClock,
+}
+
+impl ReviewCommon {
+    fn setting<'a>(&'a self, database_url: &'a str) -> anyhow::Result<review::Setting<'a>> {
+        Ok(review::Setting {
+            config: &self.config,
+            database_url,
+            outbound: crate::ack::Outbound { at: self.clock.now()?, line_break: b"\n".to_vec() },
+            fixed: self.clock.fixed_time.is_some(),
+            json: self.json,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Load a configuration and every file it includes, and validate it all: syntax, types,
     /// unknown fields (typos), references (calendars, programs, upload profiles, cancer types),
@@ -309,7 +489,6 @@ samples/plans/cigna-commercial.toml:45:19: plans.cigna-commercial.programs.medic
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_json);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -319,14 +498,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(json: bool) {
+/// Logs on stderr, as text or JSON lines, filtered by the level directives.
+fn init_tracing(settings: &crate::server::config::LogSettings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("UMGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+    let filter = EnvFilter::try_new(settings.level.value.as_str()).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, not in log files.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match settings.format.value {
+        crate::policy::server::LogFormat::Json => builder.json().with_span_list(false).init(),
+        crate::policy::server::LogFormat::Text => builder.init(),
     }
 }
 
@@ -340,6 +521,12 @@ fn database_url(db: Option<&str>, data_dir: &std::path::Path) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = database_url(cli.db.as_deref(), &cli.data_dir);
+    // `serve`'s logging may come from its configuration file: it starts logging itself.
+    if !matches!(cli.command, Command::Serve(_)) {
+        let log = crate::server::config::LogSettings::resolve(&crate::server::config::process_env, cli.log_json)
+            .context("the logging settings")?;
+        init_tracing(&log);
+    }
     match cli.command {
         Command::Roster(RosterCommand::Import { config, json, file }) => {
             roster::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
@@ -360,15 +547,65 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fixed: clock.fixed_time.is_some(),
             })
         }
-        Command::Serve { config, listen } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(crate::server::serve(crate::server::ServeOptions {
-                listen,
-                data_dir: cli.data_dir,
-                config,
-                database_url: database,
-            }))?;
-            Ok(ExitCode::SUCCESS)
+        Command::Serve(args) => serve::run(args, cli.data_dir, database, cli.log_json),
+        Command::Review(ReviewCommand::Queue { common, limit }) => review::queue(&common.setting(&database)?, limit),
+        Command::Review(ReviewCommand::Decide {
+            case_id,
+            decision,
+            reviewer,
+            rationale,
+            guideline,
+            approve_lines,
+            quantities,
+            site_of_care,
+            seen_version,
+            common,
+        }) => review::decide(
+            &common.setting(&database)?,
+            &review::DecideArgs {
+                case_id: &case_id,
+                decision,
+                reviewer: &reviewer,
+                rationale: rationale.as_deref(),
+                guideline: guideline.as_deref(),
+                approve_lines: &approve_lines,
+                quantities: &quantities,
+                site_of_care: site_of_care.as_deref(),
+                seen_version,
+            },
+        ),
+        Command::Review(ReviewCommand::Hold { case_id, reviewer, needed, due, if_not_received, rationale, common }) => {
+            review::hold(
+                &common.setting(&database)?,
+                &needed,
+                due.as_deref(),
+                &review::DecideArgs {
+                    case_id: &case_id,
+                    decision: if_not_received,
+                    reviewer: &reviewer,
+                    rationale: rationale.as_deref(),
+                    guideline: None,
+                    approve_lines: &[],
+                    quantities: &[],
+                    site_of_care: None,
+                    seen_version: None,
+                },
+            )
+        }
+        Command::Review(ReviewCommand::Cancel { case_id, reviewer, reason, common }) => {
+            review::cancel(&common.setting(&database)?, &case_id, &reviewer, &reason)
+        }
+        Command::Timers(TimersCommand::Run { limit, common }) => review::run_timers(&common.setting(&database)?, limit),
+        Command::Notify { out, json, grammar, clock } => {
+            let guides = grammar.load()?;
+            let setting = review::Setting {
+                config: std::path::Path::new(""),
+                database_url: &database,
+                outbound: crate::ack::Outbound { at: clock.now()?, line_break: b"\n".to_vec() },
+                fixed: clock.fixed_time.is_some(),
+                json,
+            };
+            review::notify(&setting, &guides, &out)
         }
         Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
         Command::Config(ConfigCommand::Check { json, file }) => config::check(&file, json),

@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use crate::ack::{Counter, Outbound};
 use crate::grammar::GuideSet;
+use crate::pipeline::notify::{DrainSummary, Notifier};
 use crate::pipeline::{BatchOptions, NumberSource, PipelineClock, Responder, Summary};
 use crate::storage::Store;
 
@@ -38,7 +39,7 @@ pub fn run(args: ProcessArgs<'_>) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::connect(args.database_url)).context("opening the database")?;
-    let numbers = if args.fixed { NumberSource::Fixed(Counter::starting_at(1)) } else { NumberSource::Store };
+    let mut numbers = if args.fixed { NumberSource::Fixed(Counter::starting_at(1)) } else { NumberSource::Store };
     let clock = if args.fixed { PipelineClock::Fixed(args.outbound.at.and_utc()) } else { PipelineClock::System };
     let responder = Responder::new(store.clone(), Arc::new(policy), args.outbound, clock);
     let options = BatchOptions {
@@ -47,18 +48,40 @@ pub fn run(args: ProcessArgs<'_>) -> anyhow::Result<ExitCode> {
         guides: args.guides,
         progress: std::io::stderr().is_terminal(),
     };
-    let outcome = crate::pipeline::run(&runtime, &responder, numbers, &options);
+    let outcome = crate::pipeline::run(&runtime, &responder, &mut numbers, &options);
+    // After the batch, the later 278 responses of cases decided since they were answered pended
+    // go to the same directory (numbered after the batch's answers).
+    let drained = match (&outcome, args.out_dir) {
+        (Ok(_), Some(dir)) => {
+            let notifier = Notifier {
+                store: &store,
+                guides: args.guides,
+                outbound: responder.outbound(),
+                now: crate::domain::Clock::now(&clock),
+            };
+            Some(runtime.block_on(notifier.drain(&mut numbers, dir)))
+        }
+        _ => None,
+    };
     runtime.block_on(store.close());
     let summary = outcome?;
-    print_summary(&summary, args.json)?;
+    let notifications = drained.transpose()?;
+    print_summary(&summary, notifications.as_ref(), args.json)?;
     Ok(if summary.all_accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
+fn print_summary(summary: &Summary, notifications: Option<&DrainSummary>, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string(summary)?)?;
+        let mut value = serde_json::to_value(summary)?;
+        if let (Some(object), Some(notifications)) = (value.as_object_mut(), notifications) {
+            object.insert("notifications".into(), serde_json::to_value(notifications)?);
+        }
+        writeln!(out, "{value}")?;
         return Ok(());
+    }
+    if let Some(notifications) = notifications {
+        super::review::print_drain_lines(notifications)?;
     }
     for duplicate in &summary.duplicates {
         eprintln!(
@@ -81,5 +104,13 @@ fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
         summary.cases_created,
         summary.answers_written
     )?;
+    if let Some(notifications) = notifications.filter(|n| !n.delivered.is_empty() || !n.failed.is_empty()) {
+        writeln!(
+            out,
+            "later 278 responses (notifications) written: {}; failed: {}",
+            notifications.delivered.len(),
+            notifications.failed.len()
+        )?;
+    }
     Ok(())
 }

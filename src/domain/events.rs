@@ -46,6 +46,9 @@ pub enum EventKind {
     Expired,
     /// A due timer could not be applied (see the detail); it was completed without effect.
     TimerFailed,
+    /// The submitter was answered "pended" and the case has since been decided (or withdrawn):
+    /// a later response is owed to them. Storage queues it with the event (migration 0003).
+    NotificationDue,
 }
 
 /// One entry of the history. `rule` names the rule (e.g. `intake.retro_window`) and

@@ -7,20 +7,108 @@ use std::io::Read;
 
 use crate::grammar::{GuideSet, Placement, SetValidator};
 use crate::validation::{Ack, GroupReport, InterchangeReport, Observer, SetReport, validate_stream};
+use crate::x12::lexer::{RawSegment, components, repetitions};
 use crate::x12::{Delimiters, IsaHeader, OwnedSegment, ReadError, Segment};
 
 /// One segment of a set, with its position counted from ST (ST is 1, as in IK302).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Why this shape: a batch holds the trees of whole interchanges (a thousand requests of some
+/// twenty segments each), and a segment split into owned strings (one per component, one vector
+/// per repetition and per element) cost some thirty allocations. Here a segment is two: its values
+/// one after the other, without delimiters (so a value is a plain `&str`, whatever delimiters the
+/// interchange used), and where each component ends.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TreeSegment {
-    pub segment: OwnedSegment,
+    /// The identifier, then every component's value, as received (invalid UTF-8 replaced).
+    text: Box<str>,
+    /// One entry per component (the identifier first): its end in `text`, with `REPETITION_END`
+    /// on the last component of a repetition and `ELEMENT_END` on that of an element's last
+    /// repetition (the identifier counts as an element).
+    ends: Box<[u32]>,
     pub position: u32,
     /// False when the validator could not place it (it is then kept in the innermost open loop).
     pub placed: bool,
 }
 
+const ELEMENT_END: u32 = 1 << 31;
+const REPETITION_END: u32 = 1 << 30;
+const OFFSET: u32 = REPETITION_END - 1;
+
+/// Reusable buffers for splitting segments (one allocation each per segment kept, exact size).
+#[derive(Debug, Default)]
+struct Splitter {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Splitter {
+    fn push(&mut self, value: &[u8], flags: u32) {
+        self.text.push_str(&String::from_utf8_lossy(value));
+        // A segment longer than a gigabyte does not pass the lexer; saturate rather than wrap.
+        let end = u32::try_from(self.text.len()).unwrap_or(OFFSET).min(OFFSET);
+        self.ends.push(end | flags);
+    }
+
+    /// Splits a segment as `OwnedSegment::parse` does (an ISA on the element separator only).
+    fn split(&mut self, raw: &RawSegment<'_>, delimiters: &Delimiters, position: u32, placed: bool) -> TreeSegment {
+        self.text.clear();
+        self.ends.clear();
+        let id = raw.id(delimiters);
+        self.push(id, ELEMENT_END | REPETITION_END);
+        let is_isa = id == b"ISA";
+        for element in raw.elements(delimiters) {
+            if is_isa {
+                self.push(element, ELEMENT_END | REPETITION_END);
+                continue;
+            }
+            let mut repetitions = repetitions(element, delimiters).peekable();
+            while let Some(repetition) = repetitions.next() {
+                let last_repetition = repetitions.peek().is_none();
+                let mut components = components(repetition, delimiters).peekable();
+                while let Some(component) = components.next() {
+                    let flags = match (components.peek().is_none(), last_repetition) {
+                        (false, _) => 0,
+                        (true, false) => REPETITION_END,
+                        (true, true) => REPETITION_END | ELEMENT_END,
+                    };
+                    self.push(component, flags);
+                }
+            }
+        }
+        TreeSegment { text: self.text.as_str().into(), ends: self.ends.as_slice().into(), position, placed }
+    }
+}
+
 impl TreeSegment {
+    /// A tree segment holding `segment`'s values (for tests and segments built by hand).
+    pub fn new(segment: &OwnedSegment, position: u32, placed: bool) -> Self {
+        let mut text = String::from(segment.id.as_str());
+        let mut ends = vec![end_of(&text) | ELEMENT_END | REPETITION_END];
+        for element in &segment.elements {
+            for (r, repetition) in element.iter().enumerate() {
+                for (c, component) in repetition.iter().enumerate() {
+                    text.push_str(component);
+                    let mut flags = 0;
+                    if c + 1 == repetition.len() {
+                        flags |= REPETITION_END;
+                        if r + 1 == element.len() {
+                            flags |= ELEMENT_END;
+                        }
+                    }
+                    ends.push(end_of(&text) | flags);
+                }
+            }
+        }
+        TreeSegment { text: text.into(), ends: ends.into(), position, placed }
+    }
+
+    /// Splits a received segment.
+    pub fn parse(raw: &RawSegment<'_>, delimiters: &Delimiters, position: u32, placed: bool) -> Self {
+        Splitter::default().split(raw, delimiters, position, placed)
+    }
+
     pub fn id(&self) -> &str {
-        &self.segment.id
+        self.value(0)
     }
 
     /// Element `n` (1-based, as in NM109), first repetition, first component; "" when absent.
@@ -30,22 +118,122 @@ impl TreeSegment {
 
     /// Component `c` (1-based) of element `n`'s first repetition; "" when absent.
     pub fn component(&self, n: usize, c: usize) -> &str {
-        self.repetition(n, 0).and_then(|components| components.get(c.wrapping_sub(1))).map_or("", String::as_str)
+        let Some(range) = self.repetition_range(n, 0) else { return "" };
+        match c.checked_sub(1) {
+            Some(i) if i < range.len() => self.value(range.start + i),
+            _ => "",
+        }
     }
 
     /// The components of repetition `r` (0-based) of element `n`.
-    pub fn repetition(&self, n: usize, r: usize) -> Option<&[String]> {
-        self.segment.elements.get(n.wrapping_sub(1)).and_then(|element| element.get(r)).map(Vec::as_slice)
+    pub fn repetition(&self, n: usize, r: usize) -> Option<impl ExactSizeIterator<Item = &str> + '_> {
+        self.repetition_range(n, r).map(|range| range.map(|i| self.value(i)))
     }
 
     /// Number of elements present (trailing ones included as sent).
     pub fn element_count(&self) -> usize {
-        self.segment.elements.len()
+        self.ends.iter().filter(|end| *end & ELEMENT_END != 0).count() - 1
     }
 
     /// Element `n` is absent or empty.
     pub fn is_empty(&self, n: usize) -> bool {
         self.element(n).is_empty()
+    }
+
+    /// The elements as sent, each a list of repetitions, each a list of components.
+    pub fn elements(&self) -> impl Iterator<Item = Vec<Vec<&str>>> + '_ {
+        let mut i = 1;
+        std::iter::from_fn(move || {
+            if i >= self.ends.len() {
+                return None;
+            }
+            let mut element = Vec::new();
+            let mut repetition = Vec::new();
+            while i < self.ends.len() {
+                let end = self.ends[i];
+                repetition.push(self.value(i));
+                i += 1;
+                if end & REPETITION_END != 0 {
+                    element.push(std::mem::take(&mut repetition));
+                }
+                if end & ELEMENT_END != 0 {
+                    break;
+                }
+            }
+            Some(element)
+        })
+    }
+
+    /// The segment as an owned one, every value passed through `value` (e.g. to sanitize it).
+    pub fn to_owned_with(&self, mut value: impl FnMut(&str) -> String) -> OwnedSegment {
+        OwnedSegment {
+            id: self.id().to_owned(),
+            elements: self
+                .elements()
+                .map(|element| element.into_iter().map(|r| r.into_iter().map(&mut value).collect()).collect())
+                .collect(),
+        }
+    }
+
+    /// The segment as an owned one.
+    pub fn to_owned_segment(&self) -> OwnedSegment {
+        self.to_owned_with(str::to_owned)
+    }
+
+    /// Value `i` (0 is the identifier).
+    fn value(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { (self.ends[i - 1] & OFFSET) as usize };
+        let end = (self.ends[i] & OFFSET) as usize;
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// The entries of repetition `r` of element `n`.
+    fn repetition_range(&self, n: usize, r: usize) -> Option<std::ops::Range<usize>> {
+        if n == 0 {
+            return None;
+        }
+        // Skip to element n: after n element ends (the identifier's included).
+        let mut i = 0;
+        let mut elements = 0;
+        while elements < n {
+            let end = *self.ends.get(i)?;
+            if end & ELEMENT_END != 0 {
+                elements += 1;
+            }
+            i += 1;
+        }
+        let mut repetition = 0;
+        let mut start = i;
+        loop {
+            let end = *self.ends.get(i)?;
+            i += 1;
+            if end & REPETITION_END != 0 {
+                if repetition == r {
+                    return Some(start..i);
+                }
+                if end & ELEMENT_END != 0 {
+                    return None;
+                }
+                repetition += 1;
+                start = i;
+            }
+        }
+    }
+}
+
+fn end_of(text: &str) -> u32 {
+    u32::try_from(text.len()).unwrap_or(OFFSET).min(OFFSET)
+}
+
+/// Shows where the segment is, never its values (they may name a patient).
+impl std::fmt::Debug for TreeSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeSegment")
+            .field("id", &self.id())
+            .field("elements", &self.element_count())
+            .field("position", &self.position)
+            .field("placed", &self.placed)
+            .finish()
     }
 }
 
@@ -62,18 +250,18 @@ pub struct LoopNode {
 impl LoopNode {
     /// The first segment with this id directly in this loop.
     pub fn segment(&self, id: &str) -> Option<&TreeSegment> {
-        self.segments.iter().find(|s| s.segment.id == id)
+        self.segments.iter().find(|s| s.id() == id)
     }
 
     /// The segments with this id directly in this loop.
     pub fn segments<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a TreeSegment> + 'a {
-        self.segments.iter().filter(move |s| s.segment.id == id)
+        self.segments.iter().filter(move |s| s.id() == id)
     }
 
     /// The first segment `id` whose element `element` (1-based) equals `qualifier`
     /// (e.g. `("DTP", 1, "AAH")`, `("REF", 1, "BB")`, `("NM1", 1, "SJ")`).
     pub fn segment_with(&self, id: &str, element: usize, qualifier: &str) -> Option<&TreeSegment> {
-        self.segments.iter().find(|s| s.segment.id == id && s.element(element) == qualifier)
+        self.segments.iter().find(|s| s.id() == id && s.element(element) == qualifier)
     }
 
     pub fn segments_with<'a>(
@@ -198,11 +386,18 @@ struct SetBuilder {
     delimiters: Delimiters,
     /// The set being read: open loops as (instance serial, node), the set's root first.
     stack: Vec<(u64, LoopNode)>,
+    splitter: Splitter,
 }
 
 impl SetBuilder {
     fn new() -> Self {
-        SetBuilder { group_index: None, set_index: 0, delimiters: Delimiters::OUTBOUND, stack: Vec::new() }
+        SetBuilder {
+            group_index: None,
+            set_index: 0,
+            delimiters: Delimiters::OUTBOUND,
+            stack: Vec::new(),
+            splitter: Splitter::default(),
+        }
     }
 
     fn interchange_start(&mut self, header: &IsaHeader) {
@@ -235,21 +430,20 @@ impl SetBuilder {
         if self.stack.is_empty() {
             self.stack.push((0, LoopNode::default()));
         }
-        let open: Vec<_> = validator.open_loops().collect();
-        let mut common = 0;
-        while common < open.len() && common + 1 < self.stack.len() && self.stack[common + 1].0 == open[common].1 {
-            common += 1;
-        }
+        let common = validator
+            .open_loops()
+            .zip(self.stack.iter().skip(1))
+            .take_while(|((_, serial), (open, _))| serial == open)
+            .count();
         if placement == Placement::Placed {
             self.close_loops_to(common + 1);
-            for (lp, serial) in &open[common..] {
+            for (lp, serial) in validator.open_loops().skip(common) {
                 let node = LoopNode { id: lp.id.clone(), name: lp.name.clone(), ..LoopNode::default() };
-                self.stack.push((*serial, node));
+                self.stack.push((serial, node));
             }
         }
-        let owned = OwnedSegment::parse(&segment.raw, &segment.delimiters);
-        let tree_segment =
-            TreeSegment { segment: owned, position: validator.position(), placed: placement == Placement::Placed };
+        let placed = placement == Placement::Placed;
+        let tree_segment = self.splitter.split(&segment.raw, &segment.delimiters, validator.position(), placed);
         if let Some((_, top)) = self.stack.last_mut() {
             top.segments.push(tree_segment);
         }
@@ -367,8 +561,8 @@ impl<F: FnMut(TreeEvent<'_>)> Observer for TreeStream<F> {
     fn envelope_segment(&mut self, segment: &Segment<'_>) {
         self.builder.envelope_segment(segment);
         if segment.id() == b"GS" {
-            let gs = OwnedSegment::parse(&segment.raw, &segment.delimiters);
-            (self.sink)(TreeEvent::GroupStart(&TreeSegment { segment: gs, position: 0, placed: true }));
+            let gs = TreeSegment::parse(&segment.raw, &segment.delimiters, 0, true);
+            (self.sink)(TreeEvent::GroupStart(&gs));
         }
     }
 
@@ -453,6 +647,50 @@ IEA*1*000000101~";
         assert_eq!(lines[1].segment_with("DTP", 1, "472"), None);
         assert_eq!(lines[0].segment("SV1").unwrap().position, 16);
         assert!(interchanges[0].answerable().count() == 1);
+    }
+
+    /// The compact segment reads back exactly what `OwnedSegment::parse` splits.
+    #[test]
+    fn segments_read_back_as_parsed() {
+        let star = Delimiters::OUTBOUND;
+        let odd = Delimiters { element: b'|', repetition: None, component: 0xBF, segment: b'\n' };
+        let cases: [(&[u8], Delimiters); 8] = [
+            (b"HI*ABK:C50911*ABF:E119", star),
+            (b"EQ*1^2:X^^30*", star),
+            (b"NM1*IL*1*SAMPLE*JANE****MI*M1", star),
+            (b"SE", star),
+            (b"REF*", star),
+            (b"N3*CAF\xc3\xa9*\xff\xfe:x", star),
+            (b"SV1|HC\xbfJ9267|1500^2", odd),
+            (b"ISA*00*  *00*:^~", star),
+        ];
+        for (text, delimiters) in cases {
+            let raw = RawSegment { text };
+            let owned = OwnedSegment::parse(&raw, &delimiters);
+            let tree = TreeSegment::parse(&raw, &delimiters, 3, true);
+            assert_eq!(tree.to_owned_segment(), owned, "{}", String::from_utf8_lossy(text));
+            assert_eq!(TreeSegment::new(&owned, 3, true), tree);
+            assert_eq!(tree.id(), owned.id);
+            assert_eq!(tree.element_count(), owned.elements.len());
+            for n in 0..owned.elements.len() + 2 {
+                let element = n.checked_sub(1).and_then(|i| owned.elements.get(i));
+                for r in 0..3 {
+                    let expected: Option<Vec<&str>> =
+                        element.and_then(|e| e.get(r)).map(|rep| rep.iter().map(String::as_str).collect());
+                    assert_eq!(tree.repetition(n, r).map(Iterator::collect::<Vec<_>>), expected, "{n} {r}");
+                }
+                for c in 0..4_usize {
+                    let expected = element
+                        .and_then(|e| e.first())
+                        .and_then(|rep| c.checked_sub(1).and_then(|i| rep.get(i)))
+                        .map_or("", String::as_str);
+                    assert_eq!(tree.component(n, c), expected, "{n} {c}");
+                }
+            }
+        }
+        let hi = TreeSegment::parse(&RawSegment { text: b"HI*ABK:C50911*ABF:E119" }, &star, 1, true);
+        assert_eq!((hi.element(1), hi.component(2, 2), hi.element(3)), ("ABK", "E119", ""));
+        assert!(!format!("{hi:?}").contains("C50911"), "Debug shows no values");
     }
 
     #[test]

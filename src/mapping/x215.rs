@@ -180,16 +180,7 @@ fn clean(value: &str) -> String {
 }
 
 fn echo(segment: &TreeSegment) -> OwnedSegment {
-    let d = Delimiters::OUTBOUND;
-    OwnedSegment {
-        id: segment.segment.id.clone(),
-        elements: segment
-            .segment
-            .elements
-            .iter()
-            .map(|e| e.iter().map(|r| r.iter().map(|c| sanitize(c, &d)).collect()).collect())
-            .collect(),
-    }
+    segment.to_owned_with(|c| sanitize(c, &Delimiters::OUTBOUND))
 }
 
 fn period_dtp(qualifier: &str, from: NaiveDate, to: Option<NaiveDate>) -> OwnedSegment {
@@ -368,10 +359,12 @@ mod tests {
 
     #[test]
     fn dates_and_periods_are_read_from_dtp() {
-        let dtp = |text: &str| TreeSegment {
-            segment: OwnedSegment::simple("DTP", &["AAH", if text.contains('-') { "RD8" } else { "D8" }, text]),
-            position: 1,
-            placed: true,
+        let dtp = |text: &str| {
+            TreeSegment::new(
+                &OwnedSegment::simple("DTP", &["AAH", if text.contains('-') { "RD8" } else { "D8" }, text]),
+                1,
+                true,
+            )
         };
         let day = |d| NaiveDate::from_ymd_opt(2026, 3, d);
         assert_eq!(dates(&dtp("20260301-20260331")), day(1).zip(day(31)));

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
+use crate::ack::ta1_duplicate_interchange;
 use crate::storage::interchanges::status;
 use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, StoreError};
 
@@ -24,8 +25,10 @@ pub enum Disposition {
     Answered { answers: Vec<Answer>, new_cases: usize },
     /// Seen before with the same bytes: the stored answers, unchanged.
     Resubmitted { answers: Vec<Answer>, first_received: chrono::DateTime<Utc> },
-    /// Same sender and ISA13 as an earlier interchange with other content: stored, not processed.
-    DuplicateControlNumber { original_received: chrono::DateTime<Utc> },
+    /// Same sender and ISA13 as an earlier interchange with other content: stored, not processed,
+    /// refused with a TA1 `R` `025` (none when the header cannot be answered: an acknowledgment).
+    /// A repeat of the same duplicate gets the stored TA1 again.
+    DuplicateControlNumber { original_received: chrono::DateTime<Utc>, answers: Vec<Answer> },
 }
 
 /// Lowercase hex SHA-256.
@@ -79,27 +82,24 @@ pub async fn process_interchange(
             },
             Judgement::Unanswered(id) => break id,
             Judgement::Answered(entry) => {
-                let answers = store
-                    .interchange_outputs(entry.id)
-                    .await?
-                    .into_iter()
-                    .map(|output| Answer {
-                        kind: output.kind,
-                        control_number: output.control_number,
-                        bytes: output.content,
-                    })
-                    .collect();
+                let answers = stored_answers(store, entry.id).await?;
                 return Ok(Disposition::Resubmitted { answers, first_received: entry.received_at });
             }
-            Judgement::KnownDuplicate(original) => {
-                // Already kept (the same bytes came before): refused again, not stored twice.
-                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at });
+            Judgement::KnownDuplicate { entry, original } => {
+                // Already kept (the same bytes came before): refused again with the same TA1, not
+                // stored twice. A duplicate kept before its TA1 was recorded gets one now.
+                let mut answers = stored_answers(store, entry.id).await?;
+                if answers.is_empty() {
+                    answers = refuse_duplicate(responder, numbers, captured, entry.id).await?;
+                }
+                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at, answers });
             }
             Judgement::OtherContent(original) => {
                 new.status = status::DUPLICATE_CONTROL_NUMBER.to_owned();
                 new.duplicate_of = Some(original.id);
-                store.insert_interchange(&new).await?;
-                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at });
+                let id = store.insert_interchange(&new).await?;
+                let answers = refuse_duplicate(responder, numbers, captured, id).await?;
+                return Ok(Disposition::DuplicateControlNumber { original_received: original.received_at, answers });
             }
         }
     };
@@ -112,6 +112,19 @@ pub async fn process_interchange(
         }
     };
     let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
+    let new_cases = responder.take_new_cases()?;
+    let new_count = new_cases.len();
+    let case_ids = decisions.case_ids();
+    // The store starts the transaction and inserts the new cases (on a task of the runtime, the
+    // database working on its own thread or process) while the answers are written here; the
+    // answers then join the same transaction. The numbers were reserved first: that write must not
+    // wait behind this transaction.
+    let (send_outputs, outputs) = tokio::sync::oneshot::channel::<Vec<NewOutput>>();
+    let recorder = store.clone();
+    let recording = tokio::spawn(async move {
+        let outputs = async { outputs.await.ok() };
+        recorder.record_answers_when(id, status::ANSWERED, &new_cases, outputs, &case_ids, Utc::now()).await
+    });
     let answers = responder.write(trees, &decisions, reserved.as_mut());
     let outputs: Vec<NewOutput> = answers
         .iter()
@@ -121,10 +134,53 @@ pub async fn process_interchange(
             content: answer.bytes.clone(),
         })
         .collect();
-    let new_cases = responder.take_new_cases()?;
-    let case_ids = decisions.case_ids();
-    store.record_answers(id, status::ANSWERED, &new_cases, &outputs, &case_ids, Utc::now()).await?;
-    Ok(Disposition::Answered { answers, new_cases: new_cases.len() })
+    // A send fails only when the recording already failed: its error is reported below.
+    let _ = send_outputs.send(outputs);
+    match recording.await {
+        Ok(recorded) => recorded?,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => return Err(StoreError::NotFound { what: "recorded answers" }.into()),
+    }
+    Ok(Disposition::Answered { answers, new_cases: new_count })
+}
+
+/// The answers recorded for a logged interchange, in the order written.
+async fn stored_answers(store: &crate::storage::Store, id: i64) -> Result<Vec<Answer>, PipelineError> {
+    Ok(store
+        .interchange_outputs(id)
+        .await?
+        .into_iter()
+        .map(|output| Answer { kind: output.kind, control_number: output.control_number, bytes: output.content })
+        .collect())
+}
+
+/// The TA1 025 of a duplicate control number (logged as `id`), recorded as its answer.
+async fn refuse_duplicate(
+    responder: &Responder,
+    numbers: &mut NumberSource,
+    captured: &Captured,
+    id: i64,
+) -> Result<Vec<Answer>, PipelineError> {
+    let report = captured.report();
+    let mut tally = super::numbers::Tally::default();
+    if ta1_duplicate_interchange(report, responder.outbound(), &mut tally).is_none() {
+        return Ok(Vec::new());
+    }
+    let mut reserved = numbers.reserve(responder.store(), tally).await?;
+    let answers: Vec<Answer> = ta1_duplicate_interchange(report, responder.outbound(), reserved.as_mut())
+        .map(|bytes| super::respond::answer("TA1", bytes))
+        .into_iter()
+        .collect();
+    let outputs: Vec<NewOutput> = answers
+        .iter()
+        .map(|answer| NewOutput {
+            kind: answer.kind.clone(),
+            control_number: answer.control_number.clone(),
+            content: answer.bytes.clone(),
+        })
+        .collect();
+    responder.store().record_answers(id, status::DUPLICATE_CONTROL_NUMBER, &[], &outputs, &[], Utc::now()).await?;
+    Ok(answers)
 }
 
 enum Judgement<'a> {
@@ -134,14 +190,17 @@ enum Judgement<'a> {
     Answered(&'a InterchangeEntry),
     /// Other bytes under the same sender and control number: the original.
     OtherContent(&'a InterchangeEntry),
-    /// The same bytes as a duplicate already kept: the original it repeats.
-    KnownDuplicate(&'a InterchangeEntry),
+    /// The same bytes as a duplicate already kept (`entry`), and the original it repeats.
+    KnownDuplicate {
+        entry: &'a InterchangeEntry,
+        original: &'a InterchangeEntry,
+    },
 }
 
 fn judge<'a>(earlier: &'a [InterchangeEntry], content_sha256: &str) -> Judgement<'a> {
     if let Some(same) = earlier.iter().find(|entry| entry.content_sha256 == content_sha256) {
         if let Some(original) = same.duplicate_of.and_then(|id| earlier.iter().find(|entry| entry.id == id)) {
-            return Judgement::KnownDuplicate(original);
+            return Judgement::KnownDuplicate { entry: same, original };
         }
         return if same.status == status::RECEIVED {
             Judgement::Unanswered(same.id)
@@ -175,7 +234,9 @@ mod tests {
         assert!(matches!(judge(&[], "a"), Judgement::New));
         let log = [entry(1, "a", status::ANSWERED, None), entry(2, "b", status::DUPLICATE_CONTROL_NUMBER, Some(1))];
         assert!(matches!(judge(&log, "a"), Judgement::Answered(e) if e.id == 1));
-        assert!(matches!(judge(&log, "b"), Judgement::KnownDuplicate(e) if e.id == 1));
+        assert!(
+            matches!(judge(&log, "b"), Judgement::KnownDuplicate { entry, original } if entry.id == 2 && original.id == 1)
+        );
         assert!(matches!(judge(&log, "c"), Judgement::OtherContent(e) if e.id == 1));
         let crashed = [entry(3, "a", status::RECEIVED, None)];
         assert!(matches!(judge(&crashed, "a"), Judgement::Unanswered(3)));

@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::storage::repository::{
     AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, case_from_record, member_from_row, new_case,
 };
-use crate::storage::{NewCase, Store};
+use crate::storage::{JsonText, NewCase, Store};
 
 /// The largest block of numbers reserved at once; blocks grow from 1 to this as a run goes on, so
 /// that a run of a few requests leaves no gap and a long one reserves rarely.
@@ -95,7 +95,7 @@ impl BatchRepository {
 
     /// The held cases as store records, for `Store::record_answers`; nothing is held afterwards,
     /// and what was read ahead is forgotten (it no longer includes every case).
-    pub fn take_new_cases(&self) -> Result<Vec<NewCase>, RepositoryError> {
+    pub fn take_new_cases(&self) -> Result<Vec<NewCase<JsonText>>, RepositoryError> {
         let cases = {
             let mut held = self.held();
             held.known = Known::default();

@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod batch;
 pub mod capture;
+pub mod notify;
 pub mod numbers;
 pub mod respond;
 
@@ -102,7 +103,7 @@ enum Item {
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     responder: &Responder,
-    numbers: NumberSource,
+    numbers: &mut NumberSource,
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     if let Some(dir) = options.out_dir {
@@ -126,7 +127,7 @@ pub fn run(
 async fn consume(
     receiver: std::sync::mpsc::Receiver<Item>,
     responder: &Responder,
-    mut numbers: NumberSource,
+    numbers: &mut NumberSource,
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     let mut summary = Summary { files: options.files.len(), all_accepted: true, ..Summary::default() };
@@ -136,7 +137,7 @@ async fn consume(
             Item::Interchange { file_name, captured } => (file_name, captured),
             Item::Failed(error) => return Err(error),
         };
-        let disposition = process_interchange(responder, &mut numbers, &file_name, &captured).await?;
+        let disposition = process_interchange(responder, numbers, &file_name, &captured).await?;
         summary.interchanges += 1;
         let answers = match &disposition {
             Disposition::Answered { answers, new_cases } => {
@@ -148,7 +149,7 @@ async fn consume(
                 summary.resubmitted += 1;
                 answers.as_slice()
             }
-            Disposition::DuplicateControlNumber { original_received } => {
+            Disposition::DuplicateControlNumber { original_received, answers } => {
                 summary.duplicate_control_numbers += 1;
                 summary.all_accepted = false;
                 summary.duplicates.push(DuplicateNote {
@@ -157,7 +158,7 @@ async fn consume(
                     isa13: captured.report().isa13().unwrap_or_default().trim().to_owned(),
                     original_received_at: *original_received,
                 });
-                &[]
+                answers.as_slice()
             }
         };
         if !matches!(disposition, Disposition::DuplicateControlNumber { .. }) {

@@ -21,7 +21,7 @@ use crate::domain::{Case, CaseService, Clock, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
-use crate::storage::{NewCase, Store};
+use crate::storage::{JsonText, NewCase, Store};
 
 /// One answer interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,11 @@ impl Responder {
 
     pub fn store(&self) -> &Store {
         self.service.repository().store()
+    }
+
+    /// How the answers are addressed and dated.
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
     }
 
     /// Runs every answerable set through the mapping and the UM engine. New cases are held until
@@ -225,7 +230,7 @@ impl Responder {
     }
 
     /// The cases created since the last call, as store records.
-    pub fn take_new_cases(&self) -> Result<Vec<NewCase>, PipelineError> {
+    pub fn take_new_cases(&self) -> Result<Vec<NewCase<JsonText>>, PipelineError> {
         Ok(self.service.repository().take_new_cases()?)
     }
 

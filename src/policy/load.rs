@@ -156,7 +156,13 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
     for (key, value) in root {
         match key.get_ref().as_ref() {
             "include" => config.include = entry(value, &mut errors).unwrap_or_default(),
-            "gateway" => config.gateway = entry(value, &mut errors),
+            "server" => config.server = super::server::section(value, &mut errors),
+            "gateway" => errors.push((
+                key.span(),
+                "`[gateway]` is now `[server]`: move `listen` there; the database is chosen with --db or \
+                 UMGATE_DATABASE_URL"
+                    .to_owned(),
+            )),
             "intake" => config.intake = entry(value, &mut errors),
             "partners" => config.partners = entry(value, &mut errors).unwrap_or_default(),
             "calendars" => config.calendars = entries("calendars", value, &mut errors, &mut broken),
@@ -169,7 +175,7 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
                 errors.push((
                     key.span(),
                     format!(
-                        "unknown field `{other}`, expected one of `include`, `gateway`, `intake`, `partners`, `calendars`, \
+                        "unknown field `{other}`, expected one of `include`, `server`, `intake`, `partners`, `calendars`, \
                          `upload_profiles`, `authorization_exemptions`, `programs`, `plans`, `reason_codes`"
                     ),
                 ));
@@ -180,10 +186,10 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
 }
 
 /// Deserialization errors found: span (the value's when serde gives none) and message.
-type Found = Vec<(Range<usize>, String)>;
+pub(super) type Found = Vec<(Range<usize>, String)>;
 
 /// One value deserialized with its spans; the error is recorded.
-fn entry<'i, T: serde::Deserialize<'i>>(value: Spanned<DeValue<'i>>, errors: &mut Found) -> Option<T> {
+pub(super) fn entry<'i, T: serde::Deserialize<'i>>(value: Spanned<DeValue<'i>>, errors: &mut Found) -> Option<T> {
     let span = value.span();
     T::deserialize(toml::de::ValueDeserializer::from(value))
         .map_err(|e| errors.push((e.span().unwrap_or(span), e.message().to_owned())))

@@ -13,6 +13,7 @@ pub mod error;
 mod load;
 pub mod model;
 mod program;
+pub mod server;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -29,7 +30,7 @@ pub use program::RegimenMatch;
 /// The loaded, validated policy configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
-    gateway: GatewaySettings,
+    server: server::ServerSettings,
     partners: Vec<PartnerSettings>,
     calendars: BTreeMap<String, Calendar>,
     upload_profiles: BTreeMap<String, UploadProfile>,
@@ -83,8 +84,10 @@ impl Policy {
         load::load(path.as_ref(), read)
     }
 
-    pub fn gateway(&self) -> &GatewaySettings {
-        &self.gateway
+    /// The daemon's `[server]` settings found in the files (defaults and overrides are applied
+    /// by `umgate serve`).
+    pub fn server(&self) -> &server::ServerSettings {
+        &self.server
     }
 
     pub fn partners(&self) -> &[PartnerSettings] {

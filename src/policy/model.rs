@@ -130,16 +130,6 @@ impl fmt::Display for TimeLimit {
     }
 }
 
-/// Non-policy settings of the daemon (SPEC section 9 defaults live in the CLI, not here).
-#[derive(Deserialize, Clone, Debug, Default)]
-#[serde(deny_unknown_fields)]
-pub struct GatewaySettings {
-    /// Address the daemon listens on, e.g. `127.0.0.1:8278`.
-    pub listen: Option<String>,
-    /// Database URL (`sqlite://PATH` or `postgres://...`).
-    pub database_url: Option<String>,
-}
-
 /// Intake rules that apply to every plan unless the plan says otherwise: `[intake]`.
 #[derive(Deserialize, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
@@ -537,7 +527,8 @@ pub struct ConfigFile {
     /// Other files, relative to this one, merged in.
     #[serde(default)]
     pub include: Vec<Spanned<String>>,
-    pub gateway: Option<GatewaySettings>,
+    /// The daemon's settings (src/policy/server.rs).
+    pub server: Option<super::server::ServerSection>,
     pub intake: Option<IntakeSettings>,
     #[serde(default)]
     pub partners: Vec<PartnerSettings>,

@@ -34,7 +34,7 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
         Policy { files: diagnostics.sources.iter().map(|s| s.path.clone()).collect(), ..Policy::default() };
     let mut origins = Origins::default();
     let mut calendar_defs: BTreeMap<String, CalendarDef> = BTreeMap::new();
-    let mut gateway_file = None;
+    let mut server_file: Option<usize> = None;
     let mut exemptions_file = None;
     let mut intake_file = None;
     for ParsedFile { file, config } in parsed {
@@ -46,12 +46,13 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
                 policy.require_provider_on_file = intake.require_provider_on_file.map(|value| *value.get_ref());
             }
         }
-        if let Some(gateway) = config.gateway {
-            if let Some(first) = gateway_file {
-                diagnostics.error_at_key(file, &["gateway"], format!("[gateway] is already defined in file #{first}"));
+        if let Some(server) = config.server {
+            if let Some(first) = server_file {
+                let first = diagnostics.sources.get(first).map(|s| s.path.display().to_string()).unwrap_or_default();
+                diagnostics.error_at_key(file, &["server"], format!("[server] is already defined in {first}"));
             } else {
-                gateway_file = Some(file);
-                policy.gateway = gateway;
+                server_file = Some(file);
+                policy.server = super::server::check(server, file, diagnostics);
             }
         }
         if let Some(exemptions) = config.authorization_exemptions {
@@ -128,9 +129,6 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
             }
             policy.reason_codes.insert(rule, text.clone());
         }
-    }
-    if exemptions_file.is_none() && gateway_file.is_some() {
-        // Not an error: a configuration may exempt nothing.
     }
     for (name, def) in calendar_defs {
         let file = origins.calendars.get(&name).copied().unwrap_or(0);

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod interchanges;
 mod line_authorizations;
+pub mod notifications;
 pub mod postgres;
 pub mod prefetch;
 pub mod providers;
@@ -27,9 +28,11 @@ use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
 pub use interchanges::{InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party};
+pub use notifications::NotificationRecord;
 pub use postgres::PostgresStore;
 pub use records::{
-    CaseRecord, EventRecord, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord, to_stored_precision,
+    CaseRecord, EventRecord, JsonDocument, JsonText, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord,
+    to_stored_precision,
 };
 pub use sqlite::SqliteStore;
 

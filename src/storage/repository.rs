@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::providers::{ALL_PLANS, ProviderRow};
-use super::records::{CaseRecord, MemberRecord as MemberRow, NewCase, NewEvent, NewTimer, TimerRecord};
+use super::records::{CaseRecord, JsonText, MemberRecord as MemberRow, NewCase, NewEvent, NewTimer, TimerRecord};
 use super::{Store, StoreError};
 use crate::domain::{
     Actor, Case, CaseEvent, CaseRepository, CaseStatus, CaseUpdate, DueTimer, MemberRecord, ProviderRecord,
@@ -179,15 +179,24 @@ fn repository_error(case_id: &str, error: StoreError) -> RepositoryError {
 
 /// A new case as store records, for a batch insert (the batch path buffers the cases of an
 /// interchange and writes them in one transaction with the interchange's answers).
-pub fn new_case(case: &Case, events: &[CaseEvent], timers: &[TimerRequest]) -> Result<NewCase, RepositoryError> {
+/// The JSON documents are serialized straight to text (see [`JsonText`]).
+pub fn new_case(
+    case: &Case,
+    events: &[CaseEvent],
+    timers: &[TimerRequest],
+) -> Result<NewCase<JsonText>, RepositoryError> {
     Ok(NewCase {
-        case: case_record(case, case.received_at)?,
-        events: new_events(&case.id, events)?,
-        timers: new_timers(&case.id, timers)?,
+        case: case_columns(case, case.received_at, to_json_text(case, "case")?)?,
+        events: events_with(&case.id, events, |event| to_json_text(event, "case event"))?,
+        timers: timers_with(&case.id, timers, |timer| to_json_text(timer, "timer"))?,
     })
 }
 
 fn case_record(case: &Case, updated_at: DateTime<Utc>) -> Result<CaseRecord, RepositoryError> {
+    case_columns(case, updated_at, to_json(case, "case")?)
+}
+
+fn case_columns<B>(case: &Case, updated_at: DateTime<Utc>, body: B) -> Result<CaseRecord<B>, RepositoryError> {
     Ok(CaseRecord {
         id: case.id.clone(),
         version: to_i64(case.version)?,
@@ -200,7 +209,7 @@ fn case_record(case: &Case, updated_at: DateTime<Utc>) -> Result<CaseRecord, Rep
         due_at: case.decision_due,
         created_at: case.received_at,
         updated_at,
-        body: to_json(case, "case")?,
+        body,
     })
 }
 
@@ -210,6 +219,14 @@ pub fn case_from_record(record: CaseRecord) -> Result<Case, RepositoryError> {
 }
 
 fn new_events(case_id: &str, events: &[CaseEvent]) -> Result<Vec<NewEvent>, RepositoryError> {
+    events_with(case_id, events, |event| to_json(event, "case event"))
+}
+
+fn events_with<B>(
+    case_id: &str,
+    events: &[CaseEvent],
+    body: impl Fn(&CaseEvent) -> Result<B, RepositoryError>,
+) -> Result<Vec<NewEvent<B>>, RepositoryError> {
     events
         .iter()
         .map(|event| {
@@ -223,7 +240,7 @@ fn new_events(case_id: &str, events: &[CaseEvent]) -> Result<Vec<NewEvent>, Repo
                 at: event.at,
                 actor: actor_text(&event.actor),
                 kind: enum_text(&event.kind)?,
-                body: to_json(event, "case event")?,
+                body: body(event)?,
             })
         })
         .collect()
@@ -240,6 +257,14 @@ fn actor_text(actor: &Actor) -> String {
 }
 
 fn new_timers(case_id: &str, timers: &[TimerRequest]) -> Result<Vec<NewTimer>, RepositoryError> {
+    timers_with(case_id, timers, |timer| to_json(timer, "timer"))
+}
+
+fn timers_with<B>(
+    case_id: &str,
+    timers: &[TimerRequest],
+    payload: impl Fn(&TimerRequest) -> Result<B, RepositoryError>,
+) -> Result<Vec<NewTimer<B>>, RepositoryError> {
     timers
         .iter()
         .map(|timer| {
@@ -249,11 +274,7 @@ fn new_timers(case_id: &str, timers: &[TimerRequest]) -> Result<Vec<NewTimer>, R
                     timer.case_id
                 )));
             }
-            Ok(NewTimer {
-                kind: timer.kind.as_str().to_owned(),
-                fire_at: timer.due_at,
-                payload: to_json(timer, "timer")?,
-            })
+            Ok(NewTimer { kind: timer.kind.as_str().to_owned(), fire_at: timer.due_at, payload: payload(timer)? })
         })
         .collect()
 }
@@ -303,6 +324,11 @@ fn enum_text<T: Serialize>(value: &T) -> Result<String, RepositoryError> {
 fn to_json<T: Serialize>(value: &T, what: &str) -> Result<Value, RepositoryError> {
     // serde_json's messages may quote a value: they are dropped.
     serde_json::to_value(value).map_err(|_| RepositoryError::Backend(format!("{what} not serializable")))
+}
+
+fn to_json_text<T: Serialize>(value: &T, what: &str) -> Result<JsonText, RepositoryError> {
+    // serde_json's messages may quote a value: they are dropped.
+    serde_json::to_string(value).map(JsonText).map_err(|_| RepositoryError::Backend(format!("{what} not serializable")))
 }
 
 fn from_json<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, RepositoryError> {

@@ -6,13 +6,15 @@
 //! lists), one statement per table. Same rows as `sqlite::insert_case_in`: events of a new case
 //! are numbered 1, 2, 3 …; unique violations become `StoreError::Duplicate`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::{Sqlite, Transaction};
 
 use super::error::{StoreError, write_error};
-use super::records::NewCase;
+use super::records::{JsonDocument, NewCase};
 
 /// Cases per statement.
 const CHUNK: usize = 500;
@@ -31,7 +33,7 @@ struct CaseRow<'a> {
     created_at: String,
     updated_at: String,
     /// The JSON document as text, stored as it is.
-    body: String,
+    body: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -41,7 +43,7 @@ struct EventRow<'a> {
     at: String,
     actor: &'a str,
     kind: &'a str,
-    body: String,
+    body: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -49,21 +51,17 @@ struct TimerRow<'a> {
     case_id: &'a str,
     kind: &'a str,
     fire_at: String,
-    payload: String,
+    payload: Cow<'a, str>,
 }
 
 fn timestamp_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn json_text(value: &serde_json::Value) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|_| StoreError::Corrupt { what: "JSON document" })
-}
-
 /// Inserts new cases with their events and timers inside `tx`.
-pub(super) async fn insert_new_cases(
+pub(super) async fn insert_new_cases<B: JsonDocument>(
     tx: &mut Transaction<'static, Sqlite>,
-    batch: &[NewCase],
+    batch: &[NewCase<B>],
 ) -> Result<(), StoreError> {
     for chunk in batch.chunks(CHUNK) {
         let mut cases = Vec::with_capacity(chunk.len());
@@ -83,7 +81,7 @@ pub(super) async fn insert_new_cases(
                 due_at: case.due_at.map(timestamp_text),
                 created_at: timestamp_text(case.created_at),
                 updated_at: timestamp_text(case.updated_at),
-                body: json_text(&case.body)?,
+                body: case.body.json_text()?,
             });
             for (index, event) in new.events.iter().enumerate() {
                 events.push(EventRow {
@@ -92,7 +90,7 @@ pub(super) async fn insert_new_cases(
                     at: timestamp_text(event.at),
                     actor: &event.actor,
                     kind: &event.kind,
-                    body: json_text(&event.body)?,
+                    body: event.body.json_text()?,
                 });
             }
             for timer in &new.timers {
@@ -100,7 +98,7 @@ pub(super) async fn insert_new_cases(
                     case_id: &case.id,
                     kind: &timer.kind,
                     fire_at: timestamp_text(timer.fire_at),
-                    payload: json_text(&timer.payload)?,
+                    payload: timer.payload.json_text()?,
                 });
             }
         }

@@ -32,6 +32,9 @@ pub enum Ta1Note {
     InvalidControlStructure,
     PrematureEndOfFile,
     InvalidContent,
+    /// Same sender and ISA13 as an interchange received before, with other content (not read
+    /// from the header: the interchange log decides it).
+    DuplicateControlNumber,
     InvalidElementSeparator,
     InvalidComponentSeparator,
 }
@@ -62,6 +65,7 @@ impl Ta1Note {
             Ta1Note::InvalidControlStructure => "022",
             Ta1Note::PrematureEndOfFile => "023",
             Ta1Note::InvalidContent => "024",
+            Ta1Note::DuplicateControlNumber => "025",
             Ta1Note::InvalidElementSeparator => "026",
             Ta1Note::InvalidComponentSeparator => "027",
         }

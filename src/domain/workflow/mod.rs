@@ -4,6 +4,7 @@
 //! later is stored as timer rows by the same write, never kept in memory.
 
 mod in_progress;
+mod notify;
 mod post_decision;
 mod review;
 mod service;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::notify::notification_due;
 use super::service::{CaseService, Submission};
 use crate::domain::calendar::{beyond_window, decision_due, window_end};
 use crate::domain::clock::Clock;
@@ -369,6 +370,7 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             return Err(DomainError::InvalidState { case_id: case.id, status: case.status, action: "cancel" });
         }
         let read_version = case.version;
+        let was = case.status;
         case.status = CaseStatus::Cancelled;
         case.pend = None;
         for line in &mut case.lines {
@@ -376,9 +378,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 line.status = LineStatus::Cancelled;
             }
         }
-        let event = CaseEvent::new(&case.id, now, actor, EventKind::Cancelled, case.status).detail(reason.to_owned());
-        self.save(&mut case, read_version, &[event], &[], &[TimerKind::HoldExpiry, TimerKind::InProgressExpiry])
-            .await?;
+        let due = notification_due(was, &case, &actor, now);
+        let mut events =
+            vec![CaseEvent::new(&case.id, now, actor, EventKind::Cancelled, case.status).detail(reason.to_owned())];
+        events.extend(due);
+        self.save(&mut case, read_version, &events, &[], &[TimerKind::HoldExpiry, TimerKind::InProgressExpiry]).await?;
         Ok(case)
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::notify::notification_due;
 use super::service::{CaseService, Verdict, verdict_of};
 use crate::domain::calendar::decision_due;
 use crate::domain::clock::Clock;
@@ -53,8 +54,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
         let terms = self.terms_of(&case);
         let verdict = verdict_of(&case, terms.as_ref(), &decision)?;
         let read_version = case.version;
-        let event = self.determine(&mut case, verdict, Actor::Reviewer(reviewer.to_owned()), now).await?;
-        self.save(&mut case, read_version, &[event], &[], &[TimerKind::HoldExpiry]).await?;
+        let was = case.status;
+        let actor = Actor::Reviewer(reviewer.to_owned());
+        let mut events = vec![self.determine(&mut case, verdict, actor.clone(), now).await?];
+        events.extend(notification_due(was, &case, &actor, now));
+        self.save(&mut case, read_version, &events, &[], &[TimerKind::HoldExpiry]).await?;
         self.withdraw_replaced(&case, now).await?;
         Ok(case)
     }
@@ -167,7 +171,9 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
             IntakeOutcome::Approve => {
                 let verdict =
                     Verdict::approve_all(case.lines.len(), "pathway.regimen.preferred", Some(chosen.config_path));
+                let was = case.status;
                 events.push(self.determine(&mut case, verdict, Actor::System, now).await?);
+                events.extend(notification_due(was, &case, &Actor::System, now));
             }
             IntakeOutcome::Pend(reason) => {
                 case.pend = Some(reason);
@@ -218,7 +224,9 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 "pathway.questions.criteria_met",
                 Some(terms.pathway.config_path),
             );
+            let was = case.status;
             events.push(self.determine(&mut case, verdict, Actor::System, now).await?);
+            events.extend(notification_due(was, &case, &Actor::System, now));
         } else {
             case.pend = Some(PendReason::ClinicalReview);
             events.push(

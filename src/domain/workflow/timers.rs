@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::notify::notification_due;
 use super::service::{CaseService, verdict_of};
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainError;
@@ -85,8 +86,11 @@ impl<R: CaseRepository, C: Clock> CaseService<R, C> {
                 let expired = CaseEvent::new(&case.id, now, Actor::Scheduler, EventKind::HoldExpired, case.status)
                     .detail(format!("documentation not received by {due}: {needed}"))
                     .rule("review.hold_expiry", None);
+                let was = case.status;
                 let determined = self.determine(&mut case, verdict, Actor::Scheduler, now).await?;
-                self.save(&mut case, read_version, &[expired, determined], &[], &[]).await?;
+                let mut events = vec![expired, determined];
+                events.extend(notification_due(was, &case, &Actor::Scheduler, now));
+                self.save(&mut case, read_version, &events, &[], &[]).await?;
                 self.withdraw_replaced(&case, now).await
             }
             TimerKind::InProgressExpiry => {

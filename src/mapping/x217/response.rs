@@ -71,7 +71,7 @@ pub fn rejects(request: &SetTree, decision: &Decision<'_>) -> Vec<Reject> {
             IntakeRejection::NotCoveredOnDateOfService => reject(patient, "95", "N"),
             IntakeRejection::InvalidRequestingProvider => reject(Location::Requester, "43", "C"),
             // 51 provider not on file: the requester may resubmit once on file (or with the NPI
-            // that is), so C rather than N (docs/decisions/0004).
+            // that is), so C rather than N (docs/decisions/0005).
             IntakeRejection::RequesterNotOnFile => reject(Location::Requester, "51", "C"),
             IntakeRejection::NoServiceLines => reject(Location::Event, "15", "C"),
         }],
@@ -199,18 +199,7 @@ impl SetWriter {
 
 /// A received segment written back with our delimiters (values that hold one are blanked).
 fn echo(segment: &TreeSegment) -> OwnedSegment {
-    let d = Delimiters::OUTBOUND;
-    OwnedSegment {
-        id: segment.segment.id.clone(),
-        elements: segment
-            .segment
-            .elements
-            .iter()
-            .map(|element| {
-                element.iter().map(|repetition| repetition.iter().map(|c| sanitize(c, &d)).collect()).collect()
-            })
-            .collect(),
-    }
+    segment.to_owned_with(|c| sanitize(c, &Delimiters::OUTBOUND))
 }
 
 fn clean(value: &str) -> String {
@@ -285,7 +274,7 @@ fn write_event(
     }
     // The request's dates are echoed (the event date stays the requested one); a certification
     // adds its issue date (102), effective period (007) and expiration date (036):
-    // docs/decisions/0004-separate-authorizations-and-certified-dates.md.
+    // docs/decisions/0005-separate-authorizations-and-certified-dates.md.
     let mut dtps: Vec<OwnedSegment> = event
         .segments("DTP")
         .filter(|d| DTP_ORDER.contains(&d.element(1)) && !CERTIFICATION_DATES.contains(&d.element(1)))
@@ -451,8 +440,7 @@ mod tests {
 
     #[test]
     fn echoed_values_never_carry_our_delimiters() {
-        let received =
-            TreeSegment { segment: OwnedSegment::simple("NM1", &["IL", "1", "O*BRIEN~X"]), position: 1, placed: true };
+        let received = TreeSegment::new(&OwnedSegment::simple("NM1", &["IL", "1", "O*BRIEN~X"]), 1, true);
         assert_eq!(text(&echo(&received)), "NM1*IL*1*O BRIEN X");
     }
 }

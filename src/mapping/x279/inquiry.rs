@@ -104,7 +104,7 @@ pub fn read_inquiry(set: &SetTree) -> Result<Inquiry, MappingError> {
 fn read_source(source: &LoopNode) -> Result<SourceInquiry, MappingError> {
     let name = source.child("2100A").and_then(|l| l.segment("NM1")).ok_or(MappingError::MissingLoop("2100A"))?;
     let receivers = source.loops("2000B").map(read_receiver).collect::<Result<Vec<_>, _>>()?;
-    Ok(SourceInquiry { name: name.segment.clone(), receivers })
+    Ok(SourceInquiry { name: name.to_owned_segment(), receivers })
 }
 
 fn read_receiver(receiver: &LoopNode) -> Result<ReceiverInquiry, MappingError> {
@@ -113,7 +113,7 @@ fn read_receiver(receiver: &LoopNode) -> Result<ReceiverInquiry, MappingError> {
         .segments
         .iter()
         .filter(|s| s.placed && matches!(s.id(), "NM1" | "REF" | "N3" | "N4" | "PRV"))
-        .map(|s| s.segment.clone())
+        .map(|s| s.to_owned_segment())
         .collect();
     let subscribers = receiver.loops("2000C").map(read_subscriber).collect::<Result<Vec<_>, _>>()?;
     Ok(ReceiverInquiry { segments, subscribers })
@@ -174,8 +174,9 @@ fn read_person(
     };
     let mut service_types: Vec<String> = Vec::new();
     for eq in benefits.iter().filter_map(|l| l.segment("EQ")) {
-        for repetition in eq.segment.elements.first().into_iter().flatten() {
-            let code = repetition.first().map(String::as_str).unwrap_or_default();
+        let codes =
+            (0..).map_while(|r| eq.repetition(1, r)).map(|mut components| components.next().unwrap_or_default());
+        for code in codes {
             if !code.is_empty() && !service_types.iter().any(|c| c == code) {
                 service_types.push(code.to_owned());
             }
@@ -183,7 +184,7 @@ fn read_person(
     }
     Ok(PersonInquiry {
         traces,
-        name: nm1.segment.clone(),
+        name: nm1.to_owned_segment(),
         member_id: member_id(nm1, name_loop),
         birth_date,
         gender,
