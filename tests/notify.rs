@@ -267,7 +267,10 @@ async fn a_pended_case_decided_later_is_notified_once(db: TestDb) -> TestResult 
         case["approved_from"].as_str().unwrap_or_default().replace('-', ""),
         case["approved_to"].as_str().unwrap_or_default().replace('-', ""),
     );
-    ensure!(segments.contains(&format!("DTP*AAH*RD8*{from}-{to}")), "the approved period {from}-{to}: {segments:?}");
+    // The certified period is the certification effective dates (007) and its last day the
+    // expiration date (036); AAH echoes the requested event date (docs/decisions/0005).
+    ensure!(segments.contains(&format!("DTP*007*RD8*{from}-{to}")), "the approved period {from}-{to}: {segments:?}");
+    ensure!(segments.contains(&format!("DTP*036*D8*{to}")), "the certification expiration {to}: {segments:?}");
     ensure!(segments.contains(&"DTP*102*D8*20260305".to_owned()), "decided on 2026-03-05: {segments:?}");
     // Addressed back to the request's sender.
     let request_bytes = std::fs::read(root().join(PENDED_MEDICARE))?;
