@@ -112,18 +112,20 @@ pub async fn process_interchange(
         }
     };
     let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
-    let new_cases = responder.take_new_cases()?;
+    let new_cases = responder.take_new_cases();
     let new_count = new_cases.len();
     let case_ids = decisions.case_ids();
-    // The store starts the transaction and inserts the new cases (on a task of the runtime, the
-    // database working on its own thread or process) while the answers are written here; the
-    // answers then join the same transaction. The numbers were reserved first: that write must not
-    // wait behind this transaction.
+    // The store starts the transaction and inserts the new cases (on a task of the runtime, which
+    // also turns them into JSON text, the database working on its own thread or process) while the
+    // answers are written here; the answers then join the same transaction. The numbers were
+    // reserved first: that write must not wait behind this transaction.
     let (send_outputs, outputs) = tokio::sync::oneshot::channel::<Vec<NewOutput>>();
     let recorder = store.clone();
     let recording = tokio::spawn(async move {
+        let new_cases = new_cases.into_records()?;
         let outputs = async { outputs.await.ok() };
-        recorder.record_answers_when(id, status::ANSWERED, &new_cases, outputs, &case_ids, Utc::now()).await
+        recorder.record_answers_when(id, status::ANSWERED, &new_cases, outputs, &case_ids, Utc::now()).await?;
+        Ok::<(), PipelineError>(())
     });
     let answers = responder.write(trees, &decisions, reserved.as_mut());
     let outputs: Vec<NewOutput> = answers

@@ -49,6 +49,25 @@ struct HeldCase {
     timers: Vec<TimerRequest>,
 }
 
+/// The cases an interchange created, taken from the repository to be stored.
+#[derive(Debug, Default)]
+pub struct NewCases(Vec<HeldCase>);
+
+impl NewCases {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The cases as store records (their JSON text: the costly part, done where it overlaps).
+    pub fn into_records(self) -> Result<Vec<NewCase<JsonText>>, RepositoryError> {
+        self.0.iter().map(|held| new_case(&held.case, &held.events, &held.timers)).collect()
+    }
+}
+
 /// Members and their stored cases read ahead for the requests of one interchange.
 #[derive(Debug, Default)]
 struct Known {
@@ -93,15 +112,13 @@ impl BatchRepository {
         self.held().cases.iter().map(|held| held.case.id.clone()).collect()
     }
 
-    /// The held cases as store records, for `Store::record_answers`; nothing is held afterwards,
-    /// and what was read ahead is forgotten (it no longer includes every case).
-    pub fn take_new_cases(&self) -> Result<Vec<NewCase<JsonText>>, RepositoryError> {
-        let cases = {
-            let mut held = self.held();
-            held.known = Known::default();
-            std::mem::take(&mut held.cases)
-        };
-        cases.iter().map(|held| new_case(&held.case, &held.events, &held.timers)).collect()
+    /// The held cases, for `Store::record_answers`; nothing is held afterwards, and what was read
+    /// ahead is forgotten (it no longer includes every case). They become store records with
+    /// [`NewCases::into_records`], which the batch path runs on another thread than the deciding.
+    pub fn take_new_cases(&self) -> NewCases {
+        let mut held = self.held();
+        held.known = Known::default();
+        NewCases(std::mem::take(&mut held.cases))
     }
 
     /// Forgets the held cases (the interchange failed; nothing of it is stored).

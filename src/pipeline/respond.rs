@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::PipelineError;
-use super::batch::BatchRepository;
+use super::batch::{BatchRepository, NewCases};
 use super::numbers::Tally;
 use crate::ack::{ControlNumbers, Outbound, ack_999_interchange, ta1_interchange};
 use crate::domain::rules::IntakeRejection;
@@ -21,7 +21,7 @@ use crate::domain::{Case, CaseService, Clock, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
-use crate::storage::{JsonText, NewCase, Store};
+use crate::storage::Store;
 
 /// One answer interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,9 +229,9 @@ impl Responder {
         answers
     }
 
-    /// The cases created since the last call, as store records.
-    pub fn take_new_cases(&self) -> Result<Vec<NewCase<JsonText>>, PipelineError> {
-        Ok(self.service.repository().take_new_cases()?)
+    /// The cases created since the last call (store records by [`NewCases::into_records`]).
+    pub fn take_new_cases(&self) -> NewCases {
+        self.service.repository().take_new_cases()
     }
 
     /// Forgets the cases created for an interchange that could not be recorded.
