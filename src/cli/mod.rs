@@ -501,7 +501,7 @@ pub fn main() -> ExitCode {
 /// Logs on stderr, as text or JSON lines, filtered by the level directives.
 fn init_tracing(settings: &crate::server::config::LogSettings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(settings.level.value.as_str()).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(settings.level.value.as_str()).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     // Colours only for a person at a terminal, not in log files.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);

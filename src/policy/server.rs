@@ -102,8 +102,10 @@ impl LogLevel {
 }
 
 impl Default for LogLevel {
+    /// sqlx's own info lines (PostgreSQL notices such as "relation _sqlx_migrations already
+    /// exists, skipping" on every start) are noise to an operator; its warnings still show.
     fn default() -> Self {
-        Self("info".to_owned())
+        Self("info,sqlx=warn".to_owned())
     }
 }
 

@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(config.request_timeout.value, Duration::from_secs(30));
         assert_eq!(config.shutdown_grace.value, Duration::from_secs(20));
         assert_eq!(config.log.format.value, LogFormat::Text);
-        assert_eq!(config.log.level.value.as_str(), "info");
+        assert_eq!(config.log.level.value.as_str(), "info,sqlx=warn");
     }
 
     #[test]
