@@ -644,6 +644,22 @@ mod tests {
 pub(crate) mod test_support {
     use super::*;
 
+    /// The member `sample_request` names: commercial, on plan `plan`, covered since 2020.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn sample_member() -> MemberRecord {
+        MemberRecord {
+            member_id: "M100".into(),
+            first_name: "Test".into(),
+            last_name: "Member".into(),
+            birth_date: NaiveDate::MIN,
+            gender: None,
+            plan: "plan".into(),
+            line_of_business: LineOfBusiness::Commercial,
+            coverage_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            coverage_end: None,
+        }
+    }
+
     pub(crate) fn sample_request(service_code: &str, day: NaiveDate) -> CaseRequest {
         CaseRequest {
             member: MemberRef { member_id: "M100".into(), birth_date: NaiveDate::MIN },

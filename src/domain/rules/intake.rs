@@ -496,23 +496,13 @@ pub(crate) fn regimen_choice_outcome(regimen: &RegimenMatch, trace: &mut Vec<Tra
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::domain::model::test_support::{sample_case, sample_request};
+    use crate::domain::model::test_support::{sample_case, sample_member, sample_request};
     use crate::domain::model::{Attachment, MemberRecord};
     use crate::domain::terms::table_policy::{TablePolicy, cited};
     use chrono::TimeZone;
 
     fn member() -> MemberRecord {
-        MemberRecord {
-            member_id: "M100".into(),
-            first_name: "Test".into(),
-            last_name: "Member".into(),
-            birth_date: NaiveDate::MIN,
-            gender: None,
-            plan: "plan".into(),
-            line_of_business: LineOfBusiness::Commercial,
-            coverage_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-            coverage_end: None,
-        }
+        sample_member()
     }
 
     // Wednesday 2026-03-04, 10:00 UTC.

@@ -598,25 +598,14 @@ mod tests {
     use super::*;
     use crate::domain::clock::ManualClock;
     use crate::domain::memory::MemoryRepository;
-    use crate::domain::model::test_support::sample_request;
-    use crate::domain::model::{LineOfBusiness, MemberRecord};
+    use crate::domain::model::test_support::{sample_member, sample_request};
     use crate::domain::terms::Pathway;
     use crate::domain::terms::table_policy::TablePolicy;
     use chrono::{NaiveDate, TimeZone};
 
     async fn service() -> CaseService<MemoryRepository, ManualClock> {
         let repository = MemoryRepository::new();
-        let member = MemberRecord {
-            member_id: "M100".into(),
-            first_name: "Test".into(),
-            last_name: "Member".into(),
-            birth_date: NaiveDate::MIN,
-            gender: None,
-            plan: "plan".into(),
-            line_of_business: LineOfBusiness::Commercial,
-            coverage_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-            coverage_end: None,
-        };
+        let member = sample_member();
         repository.upsert_member(&member).await.unwrap();
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap());
         CaseService::new(Arc::new(TablePolicy::new(Pathway::ClinicalReview, &["77301", "77302"])), repository, clock)
