@@ -123,6 +123,8 @@ enum Member {
     DependentOfUnknown,
     /// A dependent whose birth date differs from the roster's.
     DependentWrongBirthDate,
+    /// On the roster and sent with the same birth date, which is after the date of service.
+    BornAfterService,
 }
 
 /// One requested service line: SV1 procedure (qualifier:code) and its quantity.
@@ -786,6 +788,15 @@ fn scenarios() -> Vec<Scenario> {
             Reject { loop_id: "2010C", aaa03: "75", aaa04: "C" },
         ),
         row(
+            "th_service_before_birth_aaa60",
+            "SPEC §8 eligibility: a date of service before the date of birth (roster and request agree on it) is told apart from \
+             no coverage: 2010C AAA03 60 date of birth follows date(s) of service, AAA04 C",
+            CIGNA,
+            Member::BornAfterService,
+            PT,
+            Reject { loop_id: "2010C", aaa03: "60", aaa04: "C" },
+        ),
+        row(
             "msk_coverage_ended_aaa95",
             "SPEC §8 not covered on the date of service: AAA at the patient's loop, 2010C AAA03 95 patient not eligible, AAA04 N",
             Coverage { ended_days_ago: Some(30), ..AETNA_MEDICARE },
@@ -809,6 +820,8 @@ fn member_id(name: &str) -> String {
 
 const BIRTH: &str = "19600505";
 const CHILD_BIRTH: &str = "20150707";
+/// After every date of service of the table (the rows' days are within months of the fixed day).
+const FUTURE_BIRTH: &str = "20271111";
 
 fn iso(d8: &str) -> String {
     format!("{}-{}-{}", &d8[..4], &d8[4..6], &d8[6..])
@@ -827,10 +840,10 @@ fn roster(table: &[Scenario]) -> String {
         if matches!(scenario.member, Member::Unknown | Member::DependentOfUnknown) {
             continue;
         }
-        let birth = if matches!(scenario.member, Member::Dependent | Member::DependentWrongBirthDate) {
-            CHILD_BIRTH
-        } else {
-            BIRTH
+        let birth = match scenario.member {
+            Member::Dependent | Member::DependentWrongBirthDate => CHILD_BIRTH,
+            Member::BornAfterService => FUTURE_BIRTH,
+            _ => BIRTH,
         };
         let end =
             scenario.coverage.ended_days_ago.map(|days| scenario.clock.day(-days).to_string()).unwrap_or_default();
@@ -883,7 +896,11 @@ fn transaction(clock: Clock, member: &str, reference: &str, kind: Member, reques
         segments.push("INS*N*19".into());
         event_parent = 4;
     } else {
-        let birth = if kind == Member::WrongBirthDate { "19600506" } else { BIRTH };
+        let birth = match kind {
+            Member::WrongBirthDate => "19600506",
+            Member::BornAfterService => FUTURE_BIRTH,
+            _ => BIRTH,
+        };
         segments.push(format!("DMG*D8*{birth}*F"));
     }
     let event = event_parent + 1;

@@ -16,6 +16,10 @@ pub enum IntakeRejection {
     MemberNotFound,
     #[error("date of birth does not match the roster")]
     BirthDateMismatch,
+    /// The date of service is before the member's date of birth (a typo in either date, more
+    /// often than not): told apart from "not covered" so the requester knows what to correct.
+    #[error("date of service before the date of birth")]
+    ServiceBeforeBirth,
     #[error("member not covered on the date of service")]
     NotCoveredOnDateOfService,
     #[error("requesting provider NPI is not valid")]
@@ -37,6 +41,9 @@ pub fn check_eligibility<'m>(
     let member = member.ok_or(IntakeRejection::MemberNotFound)?;
     if member.birth_date != request.member.birth_date {
         return Err(IntakeRejection::BirthDateMismatch);
+    }
+    if date_of_service < member.birth_date {
+        return Err(IntakeRejection::ServiceBeforeBirth);
     }
     if !member.covered_on(date_of_service) {
         return Err(IntakeRejection::NotCoveredOnDateOfService);
@@ -74,6 +81,22 @@ pub fn npi_is_valid(npi: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[allow(clippy::unwrap_used)]
+    #[test]
+    fn a_date_of_service_before_the_birth_date_is_told_apart_from_no_coverage() {
+        use crate::domain::model::test_support::{sample_member, sample_request};
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let member = MemberRecord { birth_date: day(2021, 6, 1), coverage_start: day(2021, 6, 1), ..sample_member() };
+        let mut request = sample_request("J9263", day(2021, 5, 31));
+        request.member.birth_date = member.birth_date;
+        assert_eq!(check_eligibility(&request, Some(&member)).err(), Some(IntakeRejection::ServiceBeforeBirth));
+        request.lines[0].service_from = day(2021, 6, 1);
+        assert!(check_eligibility(&request, Some(&member)).is_ok(), "born that day: covered");
+        let ended = MemberRecord { coverage_end: Some(day(2021, 6, 1)), ..member.clone() };
+        request.lines[0].service_from = day(2021, 6, 2);
+        assert_eq!(check_eligibility(&request, Some(&ended)).err(), Some(IntakeRejection::NotCoveredOnDateOfService));
+    }
 
     #[test]
     fn npi_check_digit() {

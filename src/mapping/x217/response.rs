@@ -62,12 +62,13 @@ pub fn rejects(request: &SetTree, decision: &Decision<'_>) -> Vec<Reject> {
             error.problems.iter().map(|p| reject(p.location, p.kind.reject_reason(), p.kind.follow_up())).collect()
         }
         // AAA03 codes of the guide: 75 subscriber/insured not found, 71 birth date does not
-        // match, 95 patient not eligible, 43 invalid/missing provider identification, 51
+        // match, 60 date of birth follows date(s) of service, 95 patient not eligible, 43 invalid/missing provider identification, 51
         // provider not on file, 15
         // required application data missing. AAA04: C correct and resubmit, N not allowed.
         Decision::Rejected(rejection) => vec![match rejection {
             IntakeRejection::MemberNotFound => reject(Location::Subscriber, "75", "C"),
             IntakeRejection::BirthDateMismatch => reject(patient, "71", "C"),
+            IntakeRejection::ServiceBeforeBirth => reject(patient, "60", "C"),
             IntakeRejection::NotCoveredOnDateOfService => reject(patient, "95", "N"),
             IntakeRejection::InvalidRequestingProvider => reject(Location::Requester, "43", "C"),
             // 51 provider not on file: the requester may resubmit once on file (or with the NPI
