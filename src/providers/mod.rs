@@ -16,6 +16,7 @@ use std::io::Read;
 use crate::domain::ProviderRecord;
 use crate::domain::rules::eligibility::npi_is_valid;
 use crate::roster::RowProblem;
+use crate::roster::rows::{FileProblem, Rows};
 
 /// The header the file must start with.
 pub const COLUMNS: [&str; 4] = ["npi", "name", "tin", "plans"];
@@ -47,7 +48,7 @@ impl PlanKeys for crate::policy::Policy {
 
 /// Reads registry rows one at a time: each is a provider or a problem.
 pub struct ProviderReader<'c, R: Read> {
-    records: csv::StringRecordsIntoIter<R>,
+    rows: Rows<R>,
     plans: &'c dyn PlanKeys,
 }
 
@@ -60,20 +61,12 @@ impl<R: Read> std::fmt::Debug for ProviderReader<'_, R> {
 impl<'c, R: Read> ProviderReader<'c, R> {
     /// Checks the header and returns a reader of the rows after it.
     pub fn new(input: R, plans: &'c dyn PlanKeys) -> Result<Self, ProvidersError> {
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(input);
-        let header = reader.headers().map_err(|error| match error.into_kind() {
-            csv::ErrorKind::Io(io) => ProvidersError::Io(io),
-            _ => ProvidersError::Header,
+        let rows = Rows::new(input, &COLUMNS).map_err(|problem| match problem {
+            FileProblem::Header => ProvidersError::Header,
+            FileProblem::Empty => ProvidersError::Empty,
+            FileProblem::Io(io) => ProvidersError::Io(io),
         })?;
-        if header.is_empty() {
-            return Err(ProvidersError::Empty);
-        }
-        let names: Vec<String> = header.iter().map(|name| name.trim_start_matches('\u{feff}').to_lowercase()).collect();
-        if names != COLUMNS {
-            return Err(ProvidersError::Header);
-        }
-        Ok(ProviderReader { records: reader.into_records(), plans })
+        Ok(ProviderReader { rows, plans })
     }
 }
 
@@ -81,27 +74,16 @@ impl<R: Read> Iterator for ProviderReader<'_, R> {
     type Item = Result<Result<ProviderRecord, RowProblem>, ProvidersError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let record = match self.records.next()? {
-            Ok(record) => record,
-            Err(error) => {
-                let line = error.position().map(|p| p.line()).unwrap_or(0);
-                return Some(match error.into_kind() {
-                    csv::ErrorKind::Io(io) => Err(ProvidersError::Io(io)),
-                    csv::ErrorKind::Utf8 { .. } => Ok(Err(RowProblem { line, reason: "not valid UTF-8".into() })),
-                    _ => Ok(Err(RowProblem { line, reason: "not a readable CSV row".into() })),
-                });
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        Some(Ok(provider(&record, self.plans).map_err(|reason| RowProblem { line, reason })))
+        Some(match self.rows.next()? {
+            Err(io) => Err(ProvidersError::Io(io)),
+            Ok(Err(problem)) => Ok(Err(problem)),
+            Ok(Ok((line, record))) => Ok(provider(&record, self.plans).map_err(|reason| RowProblem { line, reason })),
+        })
     }
 }
 
 /// One row as a provider, or the reason it is refused.
 fn provider(record: &csv::StringRecord, keys: &dyn PlanKeys) -> Result<ProviderRecord, String> {
-    if record.len() != COLUMNS.len() {
-        return Err(format!("{} columns, expected {}", record.len(), COLUMNS.len()));
-    }
     let field = |index: usize| record.get(index).unwrap_or_default();
     let npi = field(0);
     if !npi_is_valid(npi) {

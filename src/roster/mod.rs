@@ -6,6 +6,8 @@
 //! Problems name the line and the column, never the values of a person (they reach the terminal
 //! and logs); plan keys and lines of business are configuration, not personal data, and are named.
 
+pub mod rows;
+
 use std::io::Read;
 
 use chrono::NaiveDate;
@@ -61,7 +63,7 @@ impl PlanCatalog for crate::policy::Policy {
 
 /// Reads roster rows one at a time: each is a member or a problem.
 pub struct RosterReader<'c, R: Read> {
-    records: csv::StringRecordsIntoIter<R>,
+    rows: rows::Rows<R>,
     catalog: &'c dyn PlanCatalog,
 }
 
@@ -74,20 +76,12 @@ impl<R: Read> std::fmt::Debug for RosterReader<'_, R> {
 impl<'c, R: Read> RosterReader<'c, R> {
     /// Checks the header and returns a reader of the rows after it.
     pub fn new(input: R, catalog: &'c dyn PlanCatalog) -> Result<Self, RosterError> {
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(input);
-        let header = reader.headers().map_err(|error| match error.into_kind() {
-            csv::ErrorKind::Io(io) => RosterError::Io(io),
-            _ => RosterError::Header,
+        let rows = rows::Rows::new(input, &COLUMNS).map_err(|problem| match problem {
+            rows::FileProblem::Header => RosterError::Header,
+            rows::FileProblem::Empty => RosterError::Empty,
+            rows::FileProblem::Io(io) => RosterError::Io(io),
         })?;
-        if header.is_empty() {
-            return Err(RosterError::Empty);
-        }
-        let names: Vec<String> = header.iter().map(|name| name.trim_start_matches('\u{feff}').to_lowercase()).collect();
-        if names != COLUMNS {
-            return Err(RosterError::Header);
-        }
-        Ok(RosterReader { records: reader.into_records(), catalog })
+        Ok(RosterReader { rows, catalog })
     }
 }
 
@@ -95,27 +89,16 @@ impl<R: Read> Iterator for RosterReader<'_, R> {
     type Item = Result<Result<MemberRecord, RowProblem>, RosterError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let record = match self.records.next()? {
-            Ok(record) => record,
-            Err(error) => {
-                let line = error.position().map(|p| p.line()).unwrap_or(0);
-                return Some(match error.into_kind() {
-                    csv::ErrorKind::Io(io) => Err(RosterError::Io(io)),
-                    csv::ErrorKind::Utf8 { .. } => Ok(Err(RowProblem { line, reason: "not valid UTF-8".into() })),
-                    _ => Ok(Err(RowProblem { line, reason: "not a readable CSV row".into() })),
-                });
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        Some(Ok(member(&record, self.catalog).map_err(|reason| RowProblem { line, reason })))
+        Some(match self.rows.next()? {
+            Err(io) => Err(RosterError::Io(io)),
+            Ok(Err(problem)) => Ok(Err(problem)),
+            Ok(Ok((line, record))) => Ok(member(&record, self.catalog).map_err(|reason| RowProblem { line, reason })),
+        })
     }
 }
 
 /// One row as a member, or the reason it is refused.
 fn member(record: &csv::StringRecord, catalog: &dyn PlanCatalog) -> Result<MemberRecord, String> {
-    if record.len() != COLUMNS.len() {
-        return Err(format!("{} columns, expected {}", record.len(), COLUMNS.len()));
-    }
     let field = |index: usize| record.get(index).unwrap_or_default();
     let required = |index: usize| {
         let value = field(index);
