@@ -532,7 +532,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             roster::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
         }
         Command::Provider(ProviderCommand::Import { config, json, file }) => {
-            provider::import(provider::ImportArgs { file: &file, config: &config, database_url: &database, json })
+            provider::import(roster::ImportArgs { file: &file, config: &config, database_url: &database, json })
         }
         Command::Process { config, out, json, grammar, clock, files } => {
             let guides = grammar.load()?;

@@ -29,32 +29,62 @@ struct Summary<'a> {
     problems: &'a [RowProblem],
 }
 
+/// A record type the import commands load: how a batch of them is written, and its name.
+pub(super) trait Importable: Sized {
+    /// Plural, for the summary line ("imported 3 members ...").
+    const NOUN: &'static str;
+    async fn upsert(store: &Store, batch: &[Self]) -> Result<(), crate::storage::StoreError>;
+}
+
+impl Importable for MemberRecord {
+    const NOUN: &'static str = "members";
+    async fn upsert(store: &Store, batch: &[Self]) -> Result<(), crate::storage::StoreError> {
+        store.upsert_members(batch).await
+    }
+}
+
 /// Exit 0 when every row loaded, 1 when some were skipped, 2 (an error) on usage or I/O problems.
 pub fn import(args: ImportArgs<'_>) -> anyhow::Result<ExitCode> {
-    let policy = crate::policy::Policy::load(args.config)
-        .map_err(|error| anyhow::anyhow!("{error}"))
-        .with_context(|| format!("loading the configuration {}", args.config.display()))?;
+    let policy = load_policy(args.config)?;
     let file = File::open(args.file).with_context(|| format!("opening {}", args.file.display()))?;
     let rows = RosterReader::new(BufReader::new(file), &policy).with_context(|| args.file.display().to_string())?;
+    import_rows(&args, rows)
+}
+
+pub(super) fn load_policy(config: &Path) -> anyhow::Result<crate::policy::Policy> {
+    crate::policy::Policy::load(config)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .with_context(|| format!("loading the configuration {}", config.display()))
+}
+
+/// Loads the good rows in batches, reports the bad ones by line (stderr, or in the JSON summary).
+pub(super) fn import_rows<T, E>(
+    args: &ImportArgs<'_>,
+    rows: impl Iterator<Item = Result<Result<T, RowProblem>, E>>,
+) -> anyhow::Result<ExitCode>
+where
+    T: Importable,
+    E: std::error::Error + Send + Sync + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (imported, problems) = runtime.block_on(async {
         let store = Store::connect(args.database_url).await.context("opening the database")?;
         let mut imported = 0u64;
         let mut problems = Vec::new();
-        let mut batch: Vec<MemberRecord> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<T> = Vec::with_capacity(BATCH);
         for row in rows {
             match row.with_context(|| args.file.display().to_string())? {
-                Ok(member) => batch.push(member),
+                Ok(record) => batch.push(record),
                 Err(problem) => problems.push(problem),
             }
             if batch.len() == BATCH {
-                store.upsert_members(&batch).await.context("writing members")?;
+                T::upsert(&store, &batch).await.with_context(|| format!("writing {}", T::NOUN))?;
                 imported += batch.len() as u64;
                 batch.clear();
             }
         }
         if !batch.is_empty() {
-            store.upsert_members(&batch).await.context("writing members")?;
+            T::upsert(&store, &batch).await.with_context(|| format!("writing {}", T::NOUN))?;
             imported += batch.len() as u64;
         }
         store.close().await;
@@ -69,7 +99,7 @@ pub fn import(args: ImportArgs<'_>) -> anyhow::Result<ExitCode> {
         for problem in &problems {
             eprintln!("{}:{}: skipped: {}", summary.file, problem.line, problem.reason);
         }
-        writeln!(out, "imported {imported} members from {} ({} rows skipped)", summary.file, problems.len())?;
+        writeln!(out, "imported {imported} {} from {} ({} rows skipped)", T::NOUN, summary.file, problems.len())?;
     }
     Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
