@@ -368,10 +368,10 @@ async fn claims_are_leases_and_a_stopped_drain_is_finished_with_the_same_bytes(d
     ensure!(claimed.len() == 1 && claimed[0].case_id == case_id, "{claimed:?}");
     let id = claimed[0].id;
     ensure!(store.claim_notifications(now, "drain-b", lease, 10).await?.is_empty(), "leased to drain-a");
-    ensure!(!store.store_notification_content(id, "drain-b", "000000077", b"other", now).await?, "not b's");
+    ensure!(!store.store_notification_content(id, "drain-b", "000000077", b"other", &[], now).await?, "not b's");
     let kept = b"ISA kept by drain-a".to_vec();
-    ensure!(store.store_notification_content(id, "drain-a", "000000042", &kept, now).await?);
-    ensure!(!store.store_notification_content(id, "drain-a", "000000043", b"again", now).await?, "kept once");
+    ensure!(store.store_notification_content(id, "drain-a", "000000042", &kept, &[], now).await?);
+    ensure!(!store.store_notification_content(id, "drain-a", "000000043", b"again", &[], now).await?, "kept once");
     ensure!(!store.mark_notification(id, "drain-b", status::SENT, now).await?, "only the holder marks");
     store.close().await;
 

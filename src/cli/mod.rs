@@ -247,6 +247,11 @@ pub struct FixedClock {
     /// Date and time written in the acknowledgments' envelopes (default: now).
     #[arg(long, value_name = "YYYY-MM-DDTHH:MM", env = "UMGATE_FIXED_TIME", hide = true)]
     pub fixed_time: Option<String>,
+    /// With a fixed time, `process` still takes control numbers from the store's sequences (not
+    /// from 1 for the run), so that a run stopped and started again continues where the store
+    /// stands: the crash tests compare such runs byte for byte.
+    #[arg(long, env = "UMGATE_STORE_NUMBERS", hide = true)]
+    pub store_numbers: bool,
 }
 
 impl FixedClock {
@@ -545,6 +550,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 guides: &guides,
                 outbound: crate::ack::Outbound { at: clock.now()?, line_break: b"\n".to_vec() },
                 fixed: clock.fixed_time.is_some(),
+                store_numbers: clock.store_numbers,
             })
         }
         Command::Serve(args) => serve::run(args, cli.data_dir, database, cli.log_json),

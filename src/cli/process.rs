@@ -25,6 +25,8 @@ pub struct ProcessArgs<'a> {
     pub outbound: Outbound,
     /// Fixed-time test mode: control numbers count from 1 for the run.
     pub fixed: bool,
+    /// In fixed-time mode, control numbers from the store's sequences all the same.
+    pub store_numbers: bool,
 }
 
 /// Exit 0 when every group was accepted, 1 when any interchange or group was rejected or a control
@@ -39,7 +41,11 @@ pub fn run(args: ProcessArgs<'_>) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::connect(args.database_url)).context("opening the database")?;
-    let mut numbers = if args.fixed { NumberSource::Fixed(Counter::starting_at(1)) } else { NumberSource::Store };
+    let mut numbers = if args.fixed && !args.store_numbers {
+        NumberSource::Fixed(Counter::starting_at(1))
+    } else {
+        NumberSource::Store
+    };
     let clock = if args.fixed { PipelineClock::Fixed(args.outbound.at.and_utc()) } else { PipelineClock::System };
     let responder = Responder::new(store.clone(), Arc::new(policy), args.outbound, clock);
     let options = BatchOptions {

@@ -16,7 +16,7 @@ use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
 use crate::ack::ta1_duplicate_interchange;
 use crate::storage::interchanges::status;
-use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, StoreError};
+use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Recording, StoreError};
 
 /// What became of one inbound interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub async fn process_interchange(
     };
     // Two attempts: another instance may log the same interchange between our look-up and insert.
     let mut attempts = 0;
-    let id = loop {
+    let (id, received_at) = loop {
         attempts += 1;
         let earlier = match (&new.sender, &new.control_number) {
             (Some(sender), Some(control)) => store.interchanges_with_control_number(sender, control).await?,
@@ -76,11 +76,11 @@ pub async fn process_interchange(
         };
         match judge(&earlier, &new.content_sha256) {
             Judgement::New => match store.insert_interchange(&new).await {
-                Ok(id) => break id,
+                Ok(id) => break (id, new.received_at),
                 Err(StoreError::Duplicate { .. }) if attempts < 2 => continue,
                 Err(error) => return Err(error.into()),
             },
-            Judgement::Unanswered(id) => break id,
+            Judgement::Unanswered(entry) => break (entry.id, entry.received_at),
             Judgement::Answered(entry) => {
                 let answers = stored_answers(store, entry.id).await?;
                 return Ok(Disposition::Resubmitted { answers, first_received: entry.received_at });
@@ -103,47 +103,120 @@ pub async fn process_interchange(
             }
         }
     };
-    let trees = &captured.trees;
-    let decisions = match responder.decide(trees).await {
-        Ok(decisions) => decisions,
-        Err(error) => {
+    answer_logged(responder, numbers, captured, id, received_at).await
+}
+
+/// How many times an interchange is decided again when other writers keep taking numbers first.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Decides, writes and records a logged interchange, again when another writer took numbers
+/// meanwhile; answered by another writer first, it is a resubmission.
+async fn answer_logged(
+    responder: &Responder,
+    numbers: &mut NumberSource,
+    captured: &Captured,
+    id: i64,
+    received_at: chrono::DateTime<Utc>,
+) -> Result<Disposition, PipelineError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let before = numbers.clone();
+        let outcome = answer_once(responder, numbers, captured, id).await;
+        if outcome.is_err() {
+            // Nothing was recorded: the cases and numbers of this attempt are not spent.
             responder.discard_new_cases();
-            return Err(error);
+            *numbers = before;
         }
-    };
-    let mut reserved = numbers.reserve(store, responder.need(trees, &decisions)).await?;
+        match outcome {
+            Err(PipelineError::Store(StoreError::SequenceMoved { .. })) if attempts < MAX_ATTEMPTS => {
+                back_off(attempts).await;
+            }
+            Err(PipelineError::Store(StoreError::SequenceMoved { name })) => {
+                return Err(PipelineError::Contended { sequence: name, attempts });
+            }
+            Err(PipelineError::Store(StoreError::AlreadyRecorded)) => {
+                let answers = stored_answers(responder.store(), id).await?;
+                return Ok(Disposition::Resubmitted { answers, first_received: received_at });
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A short wait that grows with the attempts, spread so that two instances do not meet again.
+async fn back_off(attempts: u32) {
+    let spread = u64::from(std::process::id() % 7) + u64::from(Utc::now().timestamp_subsec_micros() % 5);
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempts) * 5 + spread)).await;
+}
+
+/// One attempt: decide, take numbers, write and record. Any error leaves nothing recorded.
+async fn answer_once(
+    responder: &Responder,
+    numbers: &mut NumberSource,
+    captured: &Captured,
+    id: i64,
+) -> Result<Disposition, PipelineError> {
+    let store = responder.store();
+    responder.load_numbers().await?;
+    let trees = &captured.trees;
+    let decisions = responder.decide(trees).await?;
+    let mut taken = responder.take_control_numbers(numbers, responder.need(trees, &decisions))?;
+    let advances = responder.number_advances();
     let new_cases = responder.take_new_cases();
     let new_count = new_cases.len();
     let case_ids = decisions.case_ids();
     // The store starts the transaction and inserts the new cases (on a task of the runtime, which
     // also turns them into JSON text, the database working on its own thread or process) while the
-    // answers are written here; the answers then join the same transaction. The numbers were
-    // reserved first: that write must not wait behind this transaction.
+    // answers are written here; the answers then join the same transaction.
     let (send_outputs, outputs) = tokio::sync::oneshot::channel::<Vec<NewOutput>>();
     let recorder = store.clone();
-    let recording = tokio::spawn(async move {
+    let mut recording = AbortOnDrop(tokio::spawn(async move {
         let new_cases = new_cases.into_records()?;
         let outputs = async { outputs.await.ok() };
-        recorder.record_answers_when(id, status::ANSWERED, &new_cases, outputs, &case_ids, Utc::now()).await?;
+        let recording = Recording {
+            interchange_id: id,
+            from_status: status::RECEIVED,
+            to_status: status::ANSWERED,
+            new_cases: &new_cases,
+            case_ids: &case_ids,
+            advances: &advances,
+            at: Utc::now(),
+        };
+        recorder.record_answers_when(&recording, outputs).await?;
         Ok::<(), PipelineError>(())
-    });
-    let answers = responder.write(trees, &decisions, reserved.as_mut());
-    let outputs: Vec<NewOutput> = answers
+    }));
+    let answers = responder.write(trees, &decisions, taken.as_mut());
+    // A send fails only when the recording already failed: its error is reported below.
+    let _ = send_outputs.send(outputs_of(&answers));
+    match (&mut recording.0).await {
+        Ok(recorded) => recorded?,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => return Err(StoreError::NotFound { what: "recorded answers" }.into()),
+    }
+    Ok(Disposition::Answered { answers, new_cases: new_count })
+}
+
+/// A task aborted when its handle is dropped: a caller that has gone (a dropped future, a request
+/// whose client left) never has its interchange recorded behind its back; the transaction rolls
+/// back and the interchange stays unanswered, to be answered again.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn outputs_of(answers: &[Answer]) -> Vec<NewOutput> {
+    answers
         .iter()
         .map(|answer| NewOutput {
             kind: answer.kind.clone(),
             control_number: answer.control_number.clone(),
             content: answer.bytes.clone(),
         })
-        .collect();
-    // A send fails only when the recording already failed: its error is reported below.
-    let _ = send_outputs.send(outputs);
-    match recording.await {
-        Ok(recorded) => recorded?,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => return Err(StoreError::NotFound { what: "recorded answers" }.into()),
-    }
-    Ok(Disposition::Answered { answers, new_cases: new_count })
+        .collect()
 }
 
 /// The answers recorded for a logged interchange, in the order written.
@@ -156,7 +229,8 @@ async fn stored_answers(store: &crate::storage::Store, id: i64) -> Result<Vec<An
         .collect())
 }
 
-/// The TA1 025 of a duplicate control number (logged as `id`), recorded as its answer.
+/// The TA1 025 of a duplicate control number (logged as `id`), recorded as its answer (once: a
+/// writer that loses the race to record it gets the winner's).
 async fn refuse_duplicate(
     responder: &Responder,
     numbers: &mut NumberSource,
@@ -168,27 +242,53 @@ async fn refuse_duplicate(
     if ta1_duplicate_interchange(report, responder.outbound(), &mut tally).is_none() {
         return Ok(Vec::new());
     }
-    let mut reserved = numbers.reserve(responder.store(), tally).await?;
-    let answers: Vec<Answer> = ta1_duplicate_interchange(report, responder.outbound(), reserved.as_mut())
-        .map(|bytes| super::respond::answer("TA1", bytes))
-        .into_iter()
-        .collect();
-    let outputs: Vec<NewOutput> = answers
-        .iter()
-        .map(|answer| NewOutput {
-            kind: answer.kind.clone(),
-            control_number: answer.control_number.clone(),
-            content: answer.bytes.clone(),
-        })
-        .collect();
-    responder.store().record_answers(id, status::DUPLICATE_CONTROL_NUMBER, &[], &outputs, &[], Utc::now()).await?;
-    Ok(answers)
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let before = numbers.clone();
+        let outcome = async {
+            responder.load_numbers().await?;
+            let mut taken = responder.take_control_numbers(numbers, tally)?;
+            let answers: Vec<Answer> = ta1_duplicate_interchange(report, responder.outbound(), taken.as_mut())
+                .map(|bytes| super::respond::answer("TA1", bytes))
+                .into_iter()
+                .collect();
+            let recording = Recording {
+                interchange_id: id,
+                from_status: status::DUPLICATE_CONTROL_NUMBER,
+                to_status: status::DUPLICATE_CONTROL_NUMBER,
+                new_cases: &[],
+                case_ids: &[],
+                advances: &responder.number_advances(),
+                at: Utc::now(),
+            };
+            responder.store().record_answers(&recording, &outputs_of(&answers)).await?;
+            Ok::<_, PipelineError>(answers)
+        }
+        .await;
+        if outcome.is_err() {
+            responder.discard_new_cases();
+            *numbers = before;
+        }
+        match outcome {
+            Err(PipelineError::Store(StoreError::SequenceMoved { .. })) if attempts < MAX_ATTEMPTS => {
+                back_off(attempts).await;
+            }
+            Err(PipelineError::Store(StoreError::SequenceMoved { name })) => {
+                return Err(PipelineError::Contended { sequence: name, attempts });
+            }
+            Err(PipelineError::Store(StoreError::AlreadyRecorded)) => {
+                return stored_answers(responder.store(), id).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 enum Judgement<'a> {
     New,
     /// Same bytes, logged but never answered.
-    Unanswered(i64),
+    Unanswered(&'a InterchangeEntry),
     Answered(&'a InterchangeEntry),
     /// Other bytes under the same sender and control number: the original.
     OtherContent(&'a InterchangeEntry),
@@ -204,11 +304,7 @@ fn judge<'a>(earlier: &'a [InterchangeEntry], content_sha256: &str) -> Judgement
         if let Some(original) = same.duplicate_of.and_then(|id| earlier.iter().find(|entry| entry.id == id)) {
             return Judgement::KnownDuplicate { entry: same, original };
         }
-        return if same.status == status::RECEIVED {
-            Judgement::Unanswered(same.id)
-        } else {
-            Judgement::Answered(same)
-        };
+        return if same.status == status::RECEIVED { Judgement::Unanswered(same) } else { Judgement::Answered(same) };
     }
     match earlier.iter().find(|entry| entry.duplicate_of.is_none()) {
         Some(original) => Judgement::OtherContent(original),
@@ -241,7 +337,7 @@ mod tests {
         );
         assert!(matches!(judge(&log, "c"), Judgement::OtherContent(e) if e.id == 1));
         let crashed = [entry(3, "a", status::RECEIVED, None)];
-        assert!(matches!(judge(&crashed, "a"), Judgement::Unanswered(3)));
+        assert!(matches!(judge(&crashed, "a"), Judgement::Unanswered(e) if e.id == 3));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! (visible to every read, so a second request of the same member in the same interchange sees
 //! the first as the domain expects) until [`BatchRepository::take_new_cases`] hands them to
 //! `Store::record_answers`, which writes them in the same transaction as the log entry that says
-//! they were answered; case and authorization numbers come from blocks reserved in one statement.
+//! they were answered; case and authorization numbers come from the writer's [`Counters`], spent
+//! by that same transaction (see [`super::numbers`]).
 //! Reads the batch path does not make (the review queue, timers) go straight to the store.
 
 use std::collections::HashMap;
@@ -14,33 +15,12 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use super::numbers::{Counters, Sequence};
 use crate::domain::{
     Case, CaseEvent, CaseRepository, CaseUpdate, DueTimer, MemberRecord, ProviderRecord, RepositoryError, TimerRequest,
 };
-use crate::storage::repository::{
-    AUTHORIZATION_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, case_from_record, member_from_row, new_case,
-};
+use crate::storage::repository::{case_from_record, member_from_row, new_case};
 use crate::storage::{JsonText, NewCase, Store};
-
-/// The largest block of numbers reserved at once; blocks grow from 1 to this as a run goes on, so
-/// that a run of a few requests leaves no gap and a long one reserves rarely.
-const MAX_BLOCK: u64 = 1024;
-
-#[derive(Debug, Default)]
-struct Block {
-    next: u64,
-    end: u64,
-    size: u64,
-}
-
-impl Block {
-    fn take(&mut self) -> Option<u64> {
-        (self.next < self.end).then(|| {
-            self.next += 1;
-            self.next - 1
-        })
-    }
-}
 
 #[derive(Debug)]
 struct HeldCase {
@@ -82,8 +62,8 @@ struct Known {
 struct Held {
     cases: Vec<HeldCase>,
     known: Known,
-    case_numbers: Block,
-    authorization_numbers: Block,
+    /// Loaded from the store's sequences on first use and after a failed recording.
+    counters: Option<Counters>,
 }
 
 /// See the module comment.
@@ -150,31 +130,32 @@ impl BatchRepository {
         Ok(())
     }
 
-    async fn next_number(
-        &self,
-        sequence: &'static str,
-        pick: fn(&mut Held) -> &mut Block,
-    ) -> Result<u64, RepositoryError> {
-        if let Some(n) = pick(&mut self.held()).take() {
-            return Ok(n);
+    /// Loads the sequences into the counters unless they are loaded already.
+    pub async fn load_counters(&self) -> Result<(), crate::storage::StoreError> {
+        if self.held().counters.is_some() {
+            return Ok(());
         }
-        let size = {
-            let mut held = self.held();
-            let block = pick(&mut held);
-            block.size = (block.size * 2).clamp(1, MAX_BLOCK);
-            block.size
-        };
+        let counters = Counters::load(&self.store).await?;
+        self.held().counters.get_or_insert(counters);
+        Ok(())
+    }
+
+    /// Works on the loaded counters (`None`: not loaded, see [`BatchRepository::load_counters`]).
+    pub fn with_counters<R>(&self, work: impl FnOnce(&mut Counters) -> R) -> Option<R> {
+        self.held().counters.as_mut().map(work)
+    }
+
+    /// Forgets the counters: a recording failed, or another writer may have moved the sequences.
+    pub fn forget_counters(&self) {
+        self.held().counters = None;
+    }
+
+    async fn next_number(&self, sequence: Sequence) -> Result<u64, RepositoryError> {
+        self.load_counters().await.map_err(|error| RepositoryError::Backend(error.to_string()))?;
         let first = self
-            .store
-            .reserve_values(sequence, i64::try_from(size).unwrap_or(1))
-            .await
-            .map_err(|error| RepositoryError::Backend(error.to_string()))?;
-        let first = u64::try_from(first).map_err(|_| RepositoryError::Backend("negative sequence value".into()))?;
-        let mut held = self.held();
-        let block = pick(&mut held);
-        block.next = first;
-        block.end = first + size;
-        block.take().ok_or_else(|| RepositoryError::Backend("empty number block".into()))
+            .with_counters(|counters| counters.take(sequence, 1))
+            .ok_or_else(|| RepositoryError::Backend("numbers not loaded".into()))?;
+        u64::try_from(first).map_err(|_| RepositoryError::Backend("negative sequence value".into()))
     }
 }
 
@@ -287,11 +268,11 @@ impl CaseRepository for BatchRepository {
     }
 
     async fn next_case_number(&self) -> Result<u64, RepositoryError> {
-        self.next_number(CASE_NUMBER_SEQUENCE, |held| &mut held.case_numbers).await
+        self.next_number(Sequence::Case).await
     }
 
     async fn next_authorization_number(&self) -> Result<u64, RepositoryError> {
-        self.next_number(AUTHORIZATION_NUMBER_SEQUENCE, |held| &mut held.authorization_numbers).await
+        self.next_number(Sequence::Authorization).await
     }
 
     async fn get_member(&self, member_id: &str) -> Result<Option<MemberRecord>, RepositoryError> {
@@ -332,16 +313,5 @@ impl CaseRepository for BatchRepository {
 
     async fn complete_timer(&self, timer_id: i64) -> Result<(), RepositoryError> {
         CaseRepository::complete_timer(&self.store, timer_id).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocks_hand_out_each_number_once() {
-        let mut block = Block { next: 5, end: 7, size: 2 };
-        assert_eq!((block.take(), block.take(), block.take()), (Some(5), Some(6), None));
     }
 }

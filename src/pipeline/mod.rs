@@ -46,6 +46,10 @@ pub enum PipelineError {
     Domain(#[from] crate::domain::DomainError),
     #[error(transparent)]
     Repository(#[from] crate::domain::RepositoryError),
+    /// Other writers kept taking numbers first (see [`numbers`]): the interchange stays logged,
+    /// unanswered, and is answered by a later run.
+    #[error("sequence {sequence} was advanced by other writers {attempts} times in a row; run again later")]
+    Contended { sequence: &'static str, attempts: u32 },
     #[error("the reader thread stopped unexpectedly")]
     ReaderGone,
 }

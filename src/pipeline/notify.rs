@@ -5,7 +5,8 @@
 //! Why these steps: a notification must reach the submitter once, even with several drains
 //! running or a crash in the middle. So each is claimed with a lease; its interchange is written
 //! from the stored inbound request and the case as it stands, numbered from the store's
-//! sequences, and its bytes are kept in the store *before* the file is written; then it is
+//! sequences (spent in the transaction that keeps the bytes, see [`super::numbers`]), and its
+//! bytes are kept in the store *before* the file is written; then it is
 //! marked sent, by the lease holder only. A drain that dies after keeping the bytes leaves the
 //! notification pending: the next drain (once the lease ended) writes the very same bytes under
 //! the same file name, never a second interchange. Several notifications of one case found in
@@ -18,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::PipelineError;
-use super::numbers::{NumberSource, Tally};
+use super::numbers::{Counters, NumberSource, Tally};
 use super::respond::answer;
 use crate::ack::Outbound;
 use crate::domain::CaseRepository;
@@ -26,12 +27,14 @@ use crate::grammar::GuideSet;
 use crate::mapping::tree::read_trees;
 use crate::mapping::x217;
 use crate::storage::notifications::status;
-use crate::storage::{NotificationRecord, Store};
+use crate::storage::{Advance, NotificationRecord, Store, StoreError};
 
 /// How long a claimed notification stays another drain's before it can be taken over.
 const LEASE_SECONDS: i64 = 300;
 /// Notifications claimed at a time.
 const CLAIM_BATCH: i64 = 100;
+/// How many times a notification is written again when other writers keep taking numbers first.
+const MAX_ATTEMPTS: u32 = 8;
 
 /// A notification written to the output directory.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -143,17 +146,27 @@ impl Notifier<'_> {
         let (control_number, bytes) = match (&record.control_number, &record.content) {
             (Some(control), Some(bytes)) => (control.clone(), bytes.clone()),
             _ => {
-                let (control, bytes) = self.write(record, &case, numbers).await?;
-                let kept = self
-                    .store
-                    .store_notification_content(record.id, owner, &control, &bytes, self.now)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                if !kept {
-                    // Another drain kept an answer first, or took the lease over: its answer wins.
-                    return Ok(None);
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    let before = numbers.clone();
+                    let (control, bytes, advances) = self.write(record, &case, numbers).await?;
+                    // The numbers are spent in the transaction that keeps the bytes.
+                    match self
+                        .store
+                        .store_notification_content(record.id, owner, &control, &bytes, &advances, self.now)
+                        .await
+                    {
+                        Ok(true) => break (control, bytes),
+                        // Another drain kept an answer first, or took the lease over: its answer wins.
+                        Ok(false) => {
+                            *numbers = before;
+                            return Ok(None);
+                        }
+                        Err(StoreError::SequenceMoved { .. }) if attempts < MAX_ATTEMPTS => *numbers = before,
+                        Err(error) => return Err(error.to_string()),
+                    }
                 }
-                (control, bytes)
             }
         };
         let file = notification_file_name(record, &control_number);
@@ -180,7 +193,7 @@ impl Notifier<'_> {
         record: &NotificationRecord,
         case: &crate::domain::Case,
         numbers: &mut NumberSource,
-    ) -> Result<(String, Vec<u8>), String> {
+    ) -> Result<(String, Vec<u8>, Vec<Advance>), String> {
         let interchange_id = record.interchange_id.ok_or("no inbound interchange to answer")?;
         let inbound = self
             .store
@@ -196,11 +209,13 @@ impl Notifier<'_> {
         let mut tally = Tally::default();
         x217::write_notification(trees, set, case, self.outbound, &mut tally)
             .ok_or_else(|| format!("interchange {interchange_id} cannot be answered (no readable header)"))?;
-        let mut reserved = numbers.reserve(self.store, tally).await.map_err(|error| error.to_string())?;
-        let bytes = x217::write_notification(trees, set, case, self.outbound, reserved.as_mut())
+        // The sequences as they stand now: a notification is written rarely, by whoever drains.
+        let mut counters = Counters::load(self.store).await.map_err(|error| error.to_string())?;
+        let mut taken = numbers.take(&mut counters, tally);
+        let bytes = x217::write_notification(trees, set, case, self.outbound, taken.as_mut())
             .ok_or_else(|| format!("interchange {interchange_id} cannot be answered"))?;
         let written = answer("278", bytes);
-        Ok((written.control_number, written.bytes))
+        Ok((written.control_number, written.bytes, counters.advances()))
     }
 }
 

@@ -4,9 +4,10 @@
 //! certification, see `x217::categories`), a 278 inquiry response to every X215 inquiry, and a 271
 //! to every 270.
 //!
-//! Why separate steps: deciding is asynchronous and happens once (it creates cases); the control
-//! numbers the answers need are counted next and reserved (see [`super::numbers`]); writing is
-//! then pure.
+//! Why separate steps: deciding is asynchronous (it reads the store) and creates cases held in
+//! memory; the control numbers the answers need are counted next and taken from the writer's
+//! counters (see [`super::numbers`]); writing is then pure. Nothing is spent before the recording
+//! transaction commits, so an interchange can be decided again after a failed one.
 
 use std::sync::Arc;
 
@@ -14,14 +15,14 @@ use chrono::{DateTime, Utc};
 
 use super::PipelineError;
 use super::batch::{BatchRepository, NewCases};
-use super::numbers::Tally;
+use super::numbers::{Counters, NumberSource, Tally};
 use crate::ack::{ControlNumbers, Outbound, ack_999_interchange, ta1_interchange};
 use crate::domain::rules::IntakeRejection;
 use crate::domain::{Case, CaseService, Clock, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
-use crate::storage::Store;
+use crate::storage::{Advance, Store, StoreError};
 
 /// One answer interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,8 +235,34 @@ impl Responder {
         self.service.repository().take_new_cases()
     }
 
-    /// Forgets the cases created for an interchange that could not be recorded.
+    /// Forgets the cases created for an interchange that could not be recorded, and the numbers
+    /// taken for it (the counters are read from the store again before the next use).
     pub fn discard_new_cases(&self) {
-        self.service.repository().discard();
+        let repository = self.service.repository();
+        repository.discard();
+        repository.forget_counters();
+    }
+
+    /// Reads the store's sequences unless this responder holds them already.
+    pub async fn load_numbers(&self) -> Result<(), StoreError> {
+        self.service.repository().load_counters().await
+    }
+
+    /// Control numbers for answers that take `need` of them (see [`NumberSource::take`]).
+    pub fn take_control_numbers(
+        &self,
+        numbers: &mut NumberSource,
+        need: Tally,
+    ) -> Result<Box<dyn ControlNumbers + Send>, StoreError> {
+        self.service
+            .repository()
+            .with_counters(|counters| numbers.take(counters, need))
+            .ok_or(StoreError::NotFound { what: "loaded sequences" })
+    }
+
+    /// The sequence advances that spend every number taken since the previous call, for the
+    /// transaction that records them.
+    pub fn number_advances(&self) -> Vec<Advance> {
+        self.service.repository().with_counters(Counters::advances).unwrap_or_default()
     }
 }

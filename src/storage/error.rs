@@ -45,6 +45,16 @@ pub enum StoreError {
     #[error("cannot prepare the database location: {kind}")]
     Location { kind: std::io::ErrorKind },
 
+    /// A sequence was advanced by another writer since this one read it (see
+    /// `storage::sequences`): nothing was written; read the sequences again and redo the work.
+    #[error("sequence {name} was advanced by another writer")]
+    SequenceMoved { name: &'static str },
+
+    /// The interchange was answered by another writer (another worker or instance) first: nothing
+    /// was written; its stored answers are the answers.
+    #[error("the interchange was already answered by another writer")]
+    AlreadyRecorded,
+
     /// A stored value could not be read back (a corrupt or foreign row).
     #[error("stored {what} is not readable")]
     Corrupt { what: &'static str },

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::error::StoreError;
+use super::sequences::Advance;
 use super::{JsonText, NewCase, Store, to_stored_precision};
 
 /// Where the interchange stands in the log.
@@ -84,6 +85,22 @@ pub struct NewOutput {
     /// Its ISA13.
     pub control_number: String,
     pub content: Vec<u8>,
+}
+
+/// What the transaction that records an interchange's answers writes besides the answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    pub interchange_id: i64,
+    /// The status the entry must still have ([`status::RECEIVED`], or
+    /// [`status::DUPLICATE_CONTROL_NUMBER`] for a duplicate's TA1).
+    pub from_status: &'a str,
+    pub to_status: &'a str,
+    pub new_cases: &'a [NewCase<JsonText>],
+    /// Cases it concerns: the new ones and any other (an inquiry's).
+    pub case_ids: &'a [String],
+    /// The sequences its numbers came from.
+    pub advances: &'a [Advance],
+    pub at: DateTime<Utc>,
 }
 
 /// A stored answer, in the order it was written (`seq` 1, 2, 3 …).
@@ -246,21 +263,17 @@ impl Store {
         }
     }
 
-    /// Records what an interchange produced, in one transaction: the new cases it created
-    /// (`new_cases`, inserted as [`Store::insert_cases`] would), the answers sent (numbered after
-    /// those already recorded), its links to cases (`case_ids`: the new ones and any other it
-    /// concerns) and its new status. All or nothing, so that a crash never leaves cases without
-    /// the log entry that prevents their creation a second time.
-    pub async fn record_answers(
-        &self,
-        interchange_id: i64,
-        status: &str,
-        new_cases: &[NewCase<JsonText>],
-        outputs: &[NewOutput],
-        case_ids: &[String],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.record_answers_when(interchange_id, status, new_cases, async { Some(outputs) }, case_ids, at).await
+    /// Records what an interchange produced, in one transaction: its new status, the sequences its
+    /// answers took numbers from (see [`super::sequences`]), the new cases it created (inserted as
+    /// [`Store::insert_cases`] would), the answers sent, and its links to cases. All or nothing,
+    /// so that a crash never leaves cases without the log entry that prevents their creation a
+    /// second time, nor a number spent without the answer that carries it.
+    ///
+    /// Exactly once: the entry must still have `from_status` and no answer, else
+    /// [`StoreError::AlreadyRecorded`] (another writer answered it first) and nothing is written;
+    /// [`StoreError::SequenceMoved`] when another writer took numbers meanwhile.
+    pub async fn record_answers(&self, recording: &Recording<'_>, outputs: &[NewOutput]) -> Result<(), StoreError> {
+        self.record_answers_when(recording, async { Some(outputs) }).await
     }
 
     /// [`Store::record_answers`] with the answers still being written: the transaction starts and
@@ -269,15 +282,10 @@ impl Store {
     /// `None` (the writer failed) rolls everything back.
     pub async fn record_answers_when<O: Borrow<[NewOutput]>>(
         &self,
-        interchange_id: i64,
-        status: &str,
-        new_cases: &[NewCase<JsonText>],
+        recording: &Recording<'_>,
         outputs: impl Future<Output = Option<O>>,
-        case_ids: &[String],
-        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         const OP: &str = "record interchange answers";
-        const NEXT_SEQ: &str = "SELECT COALESCE(MAX(seq), 0) FROM interchange_outputs WHERE interchange_id = $1";
         const OUTPUT: &str = "INSERT INTO interchange_outputs (interchange_id, seq, kind, control_number, created_at, \
             content) VALUES ($1, $2, $3, $4, $5, $6)";
         // All the links in one statement (a thousand per interchange of the batch path).
@@ -285,19 +293,32 @@ impl Store {
             SELECT $1, value FROM json_each($2) WHERE true ON CONFLICT (interchange_id, case_id) DO NOTHING";
         const LINK_POSTGRES: &str = "INSERT INTO interchange_cases (interchange_id, case_id) \
             SELECT $1, UNNEST($2::text[]) ON CONFLICT (interchange_id, case_id) DO NOTHING";
-        const STATUS: &str = "UPDATE interchanges SET status = $2 WHERE id = $1";
+        // First in the transaction: on PostgreSQL it locks the entry, so that a second writer
+        // waits here for the first one's commit and then finds the entry answered.
+        const STATUS: &str = "UPDATE interchanges SET status = $2 WHERE id = $1 AND status = $3 \
+            AND NOT EXISTS (SELECT 1 FROM interchange_outputs WHERE interchange_id = $1)";
+        let Recording { interchange_id, from_status, to_status, new_cases, case_ids, advances, at } = *recording;
         let at = to_stored_precision(at);
+        macro_rules! claim {
+            ($tx:expr) => {{
+                let updated = sqlx::query(STATUS)
+                    .bind(interchange_id)
+                    .bind(to_status)
+                    .bind(from_status)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|error| StoreError::database(OP, error))?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::AlreadyRecorded);
+                }
+            }};
+        }
         macro_rules! run {
             ($tx:expr, $at:expr, $link:expr, $case_ids:expr) => {{
                 let mut tx = $tx;
                 let outputs = outputs.await.ok_or(StoreError::NotFound { what: "answers to record" })?;
                 let outputs: &[NewOutput] = outputs.borrow();
-                let last: i64 = sqlx::query_scalar(NEXT_SEQ)
-                    .bind(interchange_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|error| StoreError::database(OP, error))?;
-                for (seq, output) in (last + 1..).zip(outputs) {
+                for (seq, output) in (1_i64..).zip(outputs) {
                     sqlx::query(OUTPUT)
                         .bind(interchange_id)
                         .bind(seq)
@@ -317,15 +338,6 @@ impl Store {
                         .await
                         .map_err(|error| log_error(OP, error))?;
                 }
-                let updated = sqlx::query(STATUS)
-                    .bind(interchange_id)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|error| StoreError::database(OP, error))?;
-                if updated.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "interchange" });
-                }
                 tx.commit().await.map_err(|error| StoreError::database(OP, error))
             }};
         }
@@ -333,12 +345,16 @@ impl Store {
             Store::Sqlite(store) => {
                 let mut tx =
                     store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
+                claim!(tx);
+                super::sequences::advance_sqlite(&mut tx, advances).await?;
                 let at = timestamp_text(at);
                 super::sqlite_bulk::insert_new_cases(&mut tx, new_cases).await?;
                 run!(tx, &at, LINK_SQLITE, sqlx::types::Json(case_ids))
             }
             Store::Postgres(store) => {
                 let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
+                claim!(tx);
+                super::sequences::advance_postgres(&mut tx, advances).await?;
                 if !new_cases.is_empty() {
                     super::postgres::batch::insert_new_cases(&mut tx, new_cases).await?;
                 }
@@ -398,21 +414,6 @@ impl Store {
             Store::Postgres(store) => sqlx::query_scalar(SQL).bind(interchange_id).fetch_all(store.pool()).await,
         }
         .map_err(|error| StoreError::database(OP, error))
-    }
-
-    /// Reserves `count` consecutive values of the named sequence (the one [`Store::next_value`]
-    /// draws from) in one statement; returns the first. Unique across instances.
-    pub async fn reserve_values(&self, name: &str, count: i64) -> Result<i64, StoreError> {
-        const OP: &str = "reserve sequence values";
-        const SQL: &str = "INSERT INTO sequences (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = sequences.value + $2 RETURNING value";
-        let count = count.max(1);
-        let last: i64 = match self {
-            Store::Sqlite(store) => sqlx::query_scalar(SQL).bind(name).bind(count).fetch_one(store.pool()).await,
-            Store::Postgres(store) => sqlx::query_scalar(SQL).bind(name).bind(count).fetch_one(store.pool()).await,
-        }
-        .map_err(|error| StoreError::database(OP, error))?;
-        Ok(last - count + 1)
     }
 }
 

@@ -17,6 +17,7 @@ pub mod prefetch;
 pub mod providers;
 pub mod records;
 pub mod repository;
+pub mod sequences;
 pub mod sqlite;
 mod sqlite_bulk;
 
@@ -27,13 +28,16 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
-pub use interchanges::{InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party};
+pub use interchanges::{
+    InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party, Recording,
+};
 pub use notifications::NotificationRecord;
 pub use postgres::PostgresStore;
 pub use records::{
     CaseRecord, EventRecord, JsonDocument, JsonText, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord,
     to_stored_precision,
 };
+pub use sequences::Advance;
 pub use sqlite::SqliteStore;
 
 /// Which database a store runs on.

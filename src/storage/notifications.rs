@@ -14,6 +14,7 @@ use sqlx::Row;
 
 use super::error::StoreError;
 use super::interchanges::Party;
+use super::sequences::Advance;
 use super::{Store, to_stored_precision};
 
 /// Where a notification stands.
@@ -171,43 +172,52 @@ impl Store {
         Ok(records)
     }
 
-    /// Keeps the answer written for a notification leased to `owner`: its ISA13 and bytes, once.
-    /// `Ok(false)` when the lease is no longer ours or an answer was already kept (then the kept
-    /// one is the answer: read it back with [`Store::get_notification`]).
+    /// Keeps the answer written for a notification leased to `owner`: its ISA13 and bytes, once,
+    /// and in the same transaction moves the sequences its control numbers came from (see
+    /// [`super::sequences`]). `Ok(false)` when the lease is no longer ours or an answer was
+    /// already kept (then the kept one is the answer: read it back with
+    /// [`Store::get_notification`]); [`StoreError::SequenceMoved`] when another writer took
+    /// numbers meanwhile (nothing kept: write it again with fresh numbers).
     pub async fn store_notification_content(
         &self,
         id: i64,
         owner: &str,
         control_number: &str,
         content: &[u8],
+        advances: &[Advance],
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         const OP: &str = "store notification";
         const SQL: &str = "UPDATE notifications SET control_number = $3, content = $4, written_at = $5 \
             WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND content IS NULL";
         let at = to_stored_precision(at);
-        let done = match self {
-            Store::Sqlite(store) => sqlx::query(SQL)
-                .bind(id)
-                .bind(owner)
-                .bind(control_number)
-                .bind(content)
-                .bind(timestamp_text(at))
-                .execute(store.pool())
-                .await
-                .map(|done| done.rows_affected()),
-            Store::Postgres(store) => sqlx::query(SQL)
-                .bind(id)
-                .bind(owner)
-                .bind(control_number)
-                .bind(content)
-                .bind(at)
-                .execute(store.pool())
-                .await
-                .map(|done| done.rows_affected()),
+        macro_rules! keep {
+            ($begin:expr, $at:expr, $advance:path) => {{
+                let mut tx = $begin.await.map_err(|error| StoreError::database(OP, error))?;
+                let done = sqlx::query(SQL)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(control_number)
+                    .bind(content)
+                    .bind($at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| StoreError::database(OP, error))?
+                    .rows_affected();
+                if done != 1 {
+                    return Ok(false);
+                }
+                $advance(&mut tx, advances).await?;
+                tx.commit().await.map_err(|error| StoreError::database(OP, error))?;
+                Ok(true)
+            }};
         }
-        .map_err(|error| StoreError::database(OP, error))?;
-        Ok(done == 1)
+        match self {
+            Store::Sqlite(store) => {
+                keep!(store.pool().begin_with("BEGIN IMMEDIATE"), timestamp_text(at), super::sequences::advance_sqlite)
+            }
+            Store::Postgres(store) => keep!(store.pool().begin(), at, super::sequences::advance_postgres),
+        }
     }
 
     /// Moves a pending notification leased to `owner` to `status` ([`status::SENT`] or
@@ -311,7 +321,7 @@ mod send_checks {
     async fn all_futures_are_send(store: Store) {
         let now = Utc::now();
         assert_send(store.claim_notifications(now, "o", now, 1));
-        assert_send(store.store_notification_content(1, "o", "1", b"", now));
+        assert_send(store.store_notification_content(1, "o", "1", b"", &[], now));
         assert_send(store.mark_notification(1, "o", status::SENT, now));
         assert_send(store.get_notification(1));
         assert_send(store.notifications_for_case("C"));
