@@ -15,8 +15,9 @@ use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
 use crate::ack::ta1_duplicate_interchange;
+use crate::storage::interchanges::Entry;
 use crate::storage::interchanges::status;
-use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Recording, StoreError};
+use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Recording, Store, StoreError};
 
 /// What became of one inbound interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,39 @@ pub fn content_hash(bytes: &[u8]) -> String {
     text
 }
 
+/// The log entry of an interchange (status `received`).
+pub(super) fn log_entry(file_name: &str, captured: &Captured) -> NewInterchange {
+    let header = captured.report().header.as_ref();
+    let sender = header.map(|h| Party { qualifier: h.field(5).trim().to_owned(), id: h.field(6).trim().to_owned() });
+    let receiver = header.map(|h| Party { qualifier: h.field(7).trim().to_owned(), id: h.field(8).trim().to_owned() });
+    let control_number = header.map(|h| h.control_number().trim().to_owned()).filter(|control| !control.is_empty());
+    NewInterchange {
+        sender,
+        receiver,
+        control_number,
+        received_at: Utc::now(),
+        content_sha256: content_hash(&captured.bytes),
+        file_name: file_name.to_owned(),
+        byte_offset: i64::try_from(captured.offset).unwrap_or(i64::MAX),
+        status: status::RECEIVED.to_owned(),
+        duplicate_of: None,
+        content: captured.bytes.clone(),
+    }
+}
+
+/// What the log holds under the entry's sender and control number.
+async fn earlier_entries(store: &Store, new: &NewInterchange) -> Result<Vec<InterchangeEntry>, StoreError> {
+    match (&new.sender, &new.control_number) {
+        (Some(sender), Some(control)) => store.interchanges_with_control_number(sender, control).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Whether the log has nothing under the entry's sender and control number: a new interchange.
+pub(super) async fn is_new(store: &Store, new: &NewInterchange) -> Result<bool, StoreError> {
+    Ok(matches!(judge(&earlier_entries(store, new).await?, &new.content_sha256), Judgement::New))
+}
+
 /// Logs, dedupes and answers one interchange.
 pub async fn process_interchange(
     responder: &Responder,
@@ -49,31 +83,12 @@ pub async fn process_interchange(
     captured: &Captured,
 ) -> Result<Disposition, PipelineError> {
     let store = responder.store();
-    let header = captured.report().header.as_ref();
-    let sender = header.map(|h| Party { qualifier: h.field(5).trim().to_owned(), id: h.field(6).trim().to_owned() });
-    let receiver = header.map(|h| Party { qualifier: h.field(7).trim().to_owned(), id: h.field(8).trim().to_owned() });
-    let control_number = header.map(|h| h.control_number().trim().to_owned()).filter(|control| !control.is_empty());
-    let content_sha256 = content_hash(&captured.bytes);
-    let mut new = NewInterchange {
-        sender,
-        receiver,
-        control_number,
-        received_at: Utc::now(),
-        content_sha256,
-        file_name: file_name.to_owned(),
-        byte_offset: i64::try_from(captured.offset).unwrap_or(i64::MAX),
-        status: status::RECEIVED.to_owned(),
-        duplicate_of: None,
-        content: captured.bytes.clone(),
-    };
+    let mut new = log_entry(file_name, captured);
     // Two attempts: another instance may log the same interchange between our look-up and insert.
     let mut attempts = 0;
     let (id, received_at) = loop {
         attempts += 1;
-        let earlier = match (&new.sender, &new.control_number) {
-            (Some(sender), Some(control)) => store.interchanges_with_control_number(sender, control).await?,
-            _ => Vec::new(),
-        };
+        let earlier = earlier_entries(store, &new).await?;
         match judge(&earlier, &new.content_sha256) {
             Judgement::New => match store.insert_interchange(&new).await {
                 Ok(id) => break (id, new.received_at),
@@ -175,8 +190,7 @@ async fn answer_once(
         let new_cases = new_cases.into_records()?;
         let outputs = async { outputs.await.ok() };
         let recording = Recording {
-            interchange_id: id,
-            from_status: status::RECEIVED,
+            entry: Entry::Logged { id, from_status: status::RECEIVED },
             to_status: status::ANSWERED,
             new_cases: &new_cases,
             case_ids: &case_ids,
@@ -189,18 +203,24 @@ async fn answer_once(
     let answers = responder.write(trees, &decisions, taken.as_mut());
     // A send fails only when the recording already failed: its error is reported below.
     let _ = send_outputs.send(outputs_of(&answers));
-    match (&mut recording.0).await {
-        Ok(recorded) => recorded?,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => return Err(StoreError::NotFound { what: "recorded answers" }.into()),
-    }
+    joined((&mut recording.0).await)?;
+    responder.settle_new_cases();
     Ok(Disposition::Answered { answers, new_cases: new_count })
+}
+
+/// The outcome of a recording task (a panic in it goes on in the caller).
+pub(super) fn joined(outcome: Result<Result<(), PipelineError>, tokio::task::JoinError>) -> Result<(), PipelineError> {
+    match outcome {
+        Ok(recorded) => recorded,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(StoreError::NotFound { what: "recorded answers" }.into()),
+    }
 }
 
 /// A task aborted when its handle is dropped: a caller that has gone (a dropped future, a request
 /// whose client left) never has its interchange recorded behind its back; the transaction rolls
 /// back and the interchange stays unanswered, to be answered again.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(super) struct AbortOnDrop<T>(pub(super) tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
@@ -208,7 +228,7 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-fn outputs_of(answers: &[Answer]) -> Vec<NewOutput> {
+pub(super) fn outputs_of(answers: &[Answer]) -> Vec<NewOutput> {
     answers
         .iter()
         .map(|answer| NewOutput {
@@ -254,8 +274,7 @@ async fn refuse_duplicate(
                 .into_iter()
                 .collect();
             let recording = Recording {
-                interchange_id: id,
-                from_status: status::DUPLICATE_CONTROL_NUMBER,
+                entry: Entry::Logged { id, from_status: status::DUPLICATE_CONTROL_NUMBER },
                 to_status: status::DUPLICATE_CONTROL_NUMBER,
                 new_cases: &[],
                 case_ids: &[],

@@ -10,8 +10,8 @@
 //! by that same transaction (see [`super::numbers`]).
 //! Reads the batch path does not make (the review queue, timers) go straight to the store.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -31,7 +31,7 @@ struct HeldCase {
 
 /// The cases an interchange created, taken from the repository to be stored.
 #[derive(Debug, Default)]
-pub struct NewCases(Vec<HeldCase>);
+pub struct NewCases(Arc<Vec<HeldCase>>);
 
 impl NewCases {
     pub fn len(&self) -> usize {
@@ -61,6 +61,9 @@ struct Known {
 #[derive(Debug, Default)]
 struct Held {
     cases: Vec<HeldCase>,
+    /// Cases taken to be stored whose recording has not settled yet: still visible to reads, so
+    /// that the next interchange, decided while they commit, sees them.
+    committing: Vec<Arc<Vec<HeldCase>>>,
     known: Known,
     /// Loaded from the store's sequences on first use and after a failed recording.
     counters: Option<Counters>,
@@ -71,11 +74,14 @@ struct Held {
 pub struct BatchRepository {
     store: Store,
     held: Mutex<Held>,
+    /// Held by a recording in flight: a write straight to the store (an earlier case changed by
+    /// a follow-up request) waits for it, so it finds the cases that recording stores.
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl BatchRepository {
     pub fn new(store: Store) -> Self {
-        BatchRepository { store, held: Mutex::new(Held::default()) }
+        BatchRepository { store, held: Mutex::new(Held::default()), gate: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -92,20 +98,48 @@ impl BatchRepository {
         self.held().cases.iter().map(|held| held.case.id.clone()).collect()
     }
 
-    /// The held cases, for `Store::record_answers`; nothing is held afterwards, and what was read
-    /// ahead is forgotten (it no longer includes every case). They become store records with
-    /// [`NewCases::into_records`], which the batch path runs on another thread than the deciding.
+    /// The held cases, for `Store::record_answers`; what was read ahead is forgotten (it no
+    /// longer includes every case). They stay visible to reads until [`BatchRepository::settle`].
+    /// They become store records with [`NewCases::into_records`], which the batch path runs on
+    /// another thread than the deciding.
     pub fn take_new_cases(&self) -> NewCases {
         let mut held = self.held();
         held.known = Known::default();
-        NewCases(std::mem::take(&mut held.cases))
+        let cases = Arc::new(std::mem::take(&mut held.cases));
+        held.committing.push(Arc::clone(&cases));
+        NewCases(cases)
     }
 
-    /// Forgets the held cases (the interchange failed; nothing of it is stored).
+    /// The recording of the cases taken first has committed: the store shows them now.
+    pub fn settle(&self) {
+        let mut held = self.held();
+        if !held.committing.is_empty() {
+            held.committing.remove(0);
+        }
+        held.known = Known::default();
+    }
+
+    /// Forgets every case held or committing (a recording failed; nothing of them is stored).
     pub fn discard(&self) {
         let mut held = self.held();
         held.cases.clear();
+        held.committing.clear();
         held.known = Known::default();
+    }
+
+    /// The gate a recording holds while it runs (see the field).
+    pub fn gate(&self) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(&self.gate)
+    }
+
+    /// A held or committing case, by id.
+    fn find(&self, case_id: &str) -> Option<(Case, Vec<CaseEvent>)> {
+        let held = self.held();
+        held.cases
+            .iter()
+            .chain(held.committing.iter().flat_map(|cases| cases.iter()))
+            .find(|held| held.case.id == case_id)
+            .map(|held| (held.case.clone(), held.events.clone()))
     }
 
     /// Reads these members and all their stored cases in two queries, so that the requests of an
@@ -167,7 +201,12 @@ impl CaseRepository for BatchRepository {
         timers: &[TimerRequest],
     ) -> Result<(), RepositoryError> {
         let mut held = self.held();
-        if held.cases.iter().any(|held| held.case.id == case.id) {
+        if held
+            .cases
+            .iter()
+            .chain(held.committing.iter().flat_map(|cases| cases.iter()))
+            .any(|held| held.case.id == case.id)
+        {
             return Err(RepositoryError::Duplicate(case.id.clone()));
         }
         held.cases.push(HeldCase { case: case.clone(), events: events.to_vec(), timers: timers.to_vec() });
@@ -193,8 +232,10 @@ impl CaseRepository for BatchRepository {
             }
         }
         // A stored case changed by this interchange (a cancellation, an extension): what was read
-        // ahead must show it to the interchange's next requests.
+        // ahead must show it to the interchange's next requests. A case still committing is in
+        // the store once the recording in flight is done.
         let case = update.case.clone();
+        let _recorded = self.gate.lock().await;
         CaseRepository::update_case(&self.store, update).await?;
         let mut held = self.held();
         if let Some(known) = held
@@ -209,17 +250,15 @@ impl CaseRepository for BatchRepository {
     }
 
     async fn get_case(&self, case_id: &str) -> Result<Option<Case>, RepositoryError> {
-        let found = self.held().cases.iter().find(|held| held.case.id == case_id).map(|held| held.case.clone());
-        match found {
-            Some(case) => Ok(Some(case)),
+        match self.find(case_id) {
+            Some((case, _)) => Ok(Some(case)),
             None => CaseRepository::get_case(&self.store, case_id).await,
         }
     }
 
     async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, RepositoryError> {
-        let found = self.held().cases.iter().find(|held| held.case.id == case_id).map(|held| held.events.clone());
-        match found {
-            Some(events) => Ok(events),
+        match self.find(case_id) {
+            Some((_, events)) => Ok(events),
             None => CaseRepository::case_events(&self.store, case_id).await,
         }
     }
@@ -240,27 +279,34 @@ impl CaseRepository for BatchRepository {
             Some(cases) => cases,
             None => CaseRepository::cases_for_member(&self.store, member_id).await?,
         };
-        let held: Vec<Case> = self
-            .held()
-            .cases
-            .iter()
-            .filter(|held| held.case.member_id() == member_id)
-            .map(|held| held.case.clone())
-            .collect();
+        let held: Vec<Case> = {
+            let held = self.held();
+            held.committing
+                .iter()
+                .flat_map(|cases| cases.iter())
+                .chain(&held.cases)
+                .filter(|held| held.case.member_id() == member_id)
+                .map(|held| held.case.clone())
+                .collect()
+        };
         if !held.is_empty() {
-            cases.extend(held);
+            // A committing case may be in the store already (its recording committed since).
+            let stored: HashSet<String> = cases.iter().map(|case| case.id.clone()).collect();
+            cases.extend(held.into_iter().filter(|case| !stored.contains(&case.id)));
             cases.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
         }
         Ok(cases)
     }
 
     async fn case_by_authorization_number(&self, number: &str) -> Result<Option<Case>, RepositoryError> {
-        let found = self
-            .held()
-            .cases
-            .iter()
-            .find(|held| held.case.has_authorization_number(number))
-            .map(|held| held.case.clone());
+        let found = {
+            let held = self.held();
+            held.cases
+                .iter()
+                .chain(held.committing.iter().flat_map(|cases| cases.iter()))
+                .find(|held| held.case.has_authorization_number(number))
+                .map(|held| held.case.clone())
+        };
         match found {
             Some(case) => Ok(Some(case)),
             None => CaseRepository::case_by_authorization_number(&self.store, number).await,

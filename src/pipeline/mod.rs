@@ -12,6 +12,7 @@ pub mod batch;
 pub mod capture;
 pub mod notify;
 pub mod numbers;
+pub mod overlap;
 pub mod respond;
 
 use std::cell::Cell;
@@ -135,52 +136,129 @@ async fn consume(
     options: &BatchOptions<'_>,
 ) -> Result<Summary, PipelineError> {
     let mut summary = Summary { files: options.files.len(), all_accepted: true, ..Summary::default() };
-    // Waiting for the reader blocks this thread: nothing else runs on it meanwhile.
+    // The interchange whose recording runs while the next one is decided (see [`overlap`]).
+    let mut in_flight: Option<(String, Captured, overlap::InFlight)> = None;
+    // Waiting for the reader blocks this thread: the recording in flight runs on the runtime's
+    // worker meanwhile.
     while let Ok(item) = receiver.recv() {
-        let (file_name, captured) = match item {
+        let (file_name, mut captured) = match item {
             Item::Interchange { file_name, captured } => (file_name, captured),
             Item::Failed(error) => return Err(error),
         };
-        let disposition = process_interchange(responder, numbers, &file_name, &captured).await?;
-        summary.interchanges += 1;
-        let answers = match &disposition {
-            Disposition::Answered { answers, new_cases } => {
-                summary.answered += 1;
-                summary.cases_created += *new_cases as u64;
-                answers.as_slice()
+        let flying = in_flight.as_ref().map(|(_, _, flight)| flight);
+        let prepared = overlap::prepare(responder, numbers, &file_name, &captured, flying).await;
+        // The one before settles first: its answers are written in order, and a failure of it
+        // means this one was decided on cases and numbers that do not exist.
+        let before_ok = match in_flight.take() {
+            Some(earlier) => finish(responder, numbers, options, &mut summary, earlier).await?,
+            None => true,
+        };
+        let prepared = match prepared {
+            Ok(Some(prepared)) if before_ok => prepared,
+            Err(error) if before_ok => {
+                responder.discard_new_cases();
+                return Err(error);
             }
-            Disposition::Resubmitted { answers, .. } => {
-                summary.resubmitted += 1;
-                answers.as_slice()
-            }
-            Disposition::DuplicateControlNumber { original_received, answers } => {
-                summary.duplicate_control_numbers += 1;
-                summary.all_accepted = false;
-                summary.duplicates.push(DuplicateNote {
-                    file: file_name.clone(),
-                    offset: captured.offset,
-                    isa13: captured.report().isa13().unwrap_or_default().trim().to_owned(),
-                    original_received_at: *original_received,
-                });
-                answers.as_slice()
+            _ => {
+                // Not a plain new interchange, or decided on what failed: one at a time.
+                if !before_ok {
+                    responder.discard_new_cases();
+                }
+                let disposition = process_interchange(responder, numbers, &file_name, &captured).await?;
+                emit(&mut summary, options, &file_name, &captured, &disposition)?;
+                release(captured);
+                continue;
             }
         };
-        if !matches!(disposition, Disposition::DuplicateControlNumber { .. }) {
-            count_report(&mut summary, &captured);
-        }
-        if let Some(dir) = options.out_dir {
-            for answer in answers {
-                let path = dir.join(answer_file_name(&file_name, &captured, answer));
-                std::fs::write(&path, &answer.bytes)
-                    .map_err(|source| PipelineError::Write { path: path.display().to_string(), source })?;
-                summary.answers_written += 1;
-            }
-        }
-        // Freeing an interchange's trees is a few per cent of the whole batch: done on a thread of
-        // the runtime's blocking pool, while this one goes on with the next interchange.
-        drop(tokio::task::spawn_blocking(move || drop(captured)));
+        let flight = overlap::start(responder, prepared).await;
+        // The sets are no longer needed (the report is, for the summary): freed now, while the
+        // recording runs, and read again from the bytes if it fails.
+        release(std::mem::take(&mut captured.trees.sets));
+        in_flight = Some((file_name, captured, flight));
+    }
+    if let Some(earlier) = in_flight.take() {
+        finish(responder, numbers, options, &mut summary, earlier).await?;
     }
     Ok(summary)
+}
+
+/// Settles a recording in flight and writes its answers; when it failed, answers it again one
+/// at a time (its sets read again from its bytes). `Ok(false)`: it had failed.
+async fn finish(
+    responder: &Responder,
+    numbers: &mut NumberSource,
+    options: &BatchOptions<'_>,
+    summary: &mut Summary,
+    (file_name, mut captured, mut flight): (String, Captured, overlap::InFlight),
+) -> Result<bool, PipelineError> {
+    if overlap::settle(responder, &mut flight).await.is_ok() {
+        let disposition = Disposition::Answered { answers: flight.answers, new_cases: flight.new_cases };
+        emit(summary, options, &file_name, &captured, &disposition)?;
+        release(captured);
+        return Ok(true);
+    }
+    *numbers = flight.numbers_before;
+    let read = crate::mapping::tree::read_trees(captured.bytes.as_slice(), &file_name, options.guides)
+        .map_err(|error| PipelineError::Read { file: file_name.clone(), message: error.to_string() })?;
+    captured.trees = read.into_iter().next().ok_or_else(|| PipelineError::Read {
+        file: file_name.clone(),
+        message: "an interchange read before cannot be read again".into(),
+    })?;
+    let disposition = process_interchange(responder, numbers, &file_name, &captured).await?;
+    emit(summary, options, &file_name, &captured, &disposition)?;
+    release(captured);
+    Ok(false)
+}
+
+/// Frees what an interchange held on a thread of the runtime's blocking pool: freeing trees is a
+/// few per cent of the whole batch, and the answering thread goes on meanwhile.
+fn release<T: Send + 'static>(held: T) {
+    drop(tokio::task::spawn_blocking(move || drop(held)));
+}
+
+/// Counts an interchange's disposition into the summary and writes its answers.
+fn emit(
+    summary: &mut Summary,
+    options: &BatchOptions<'_>,
+    file_name: &str,
+    captured: &Captured,
+    disposition: &Disposition,
+) -> Result<(), PipelineError> {
+    summary.interchanges += 1;
+    let answers = match disposition {
+        Disposition::Answered { answers, new_cases } => {
+            summary.answered += 1;
+            summary.cases_created += *new_cases as u64;
+            answers.as_slice()
+        }
+        Disposition::Resubmitted { answers, .. } => {
+            summary.resubmitted += 1;
+            answers.as_slice()
+        }
+        Disposition::DuplicateControlNumber { original_received, answers } => {
+            summary.duplicate_control_numbers += 1;
+            summary.all_accepted = false;
+            summary.duplicates.push(DuplicateNote {
+                file: file_name.to_owned(),
+                offset: captured.offset,
+                isa13: captured.report().isa13().unwrap_or_default().trim().to_owned(),
+                original_received_at: *original_received,
+            });
+            answers.as_slice()
+        }
+    };
+    if !matches!(disposition, Disposition::DuplicateControlNumber { .. }) {
+        count_report(summary, captured);
+    }
+    if let Some(dir) = options.out_dir {
+        for answer in answers {
+            let path = dir.join(answer_file_name(file_name, captured, answer));
+            std::fs::write(&path, &answer.bytes)
+                .map_err(|source| PipelineError::Write { path: path.display().to_string(), source })?;
+            summary.answers_written += 1;
+        }
+    }
+    Ok(())
 }
 
 fn count_report(summary: &mut Summary, captured: &Captured) {

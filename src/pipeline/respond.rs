@@ -243,6 +243,16 @@ impl Responder {
         repository.forget_counters();
     }
 
+    /// The recording of the cases taken first has committed (see [`BatchRepository::settle`]).
+    pub fn settle_new_cases(&self) {
+        self.service.repository().settle();
+    }
+
+    /// The gate a recording in flight holds (see [`BatchRepository::gate`]).
+    pub fn recording_gate(&self) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        self.service.repository().gate()
+    }
+
     /// Reads the store's sequences unless this responder holds them already.
     pub async fn load_numbers(&self) -> Result<(), StoreError> {
         self.service.repository().load_counters().await

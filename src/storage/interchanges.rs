@@ -90,10 +90,7 @@ pub struct NewOutput {
 /// What the transaction that records an interchange's answers writes besides the answers.
 #[derive(Debug, Clone, Copy)]
 pub struct Recording<'a> {
-    pub interchange_id: i64,
-    /// The status the entry must still have ([`status::RECEIVED`], or
-    /// [`status::DUPLICATE_CONTROL_NUMBER`] for a duplicate's TA1).
-    pub from_status: &'a str,
+    pub entry: Entry<'a>,
     pub to_status: &'a str,
     pub new_cases: &'a [NewCase<JsonText>],
     /// Cases it concerns: the new ones and any other (an inquiry's).
@@ -101,6 +98,18 @@ pub struct Recording<'a> {
     /// The sequences its numbers came from.
     pub advances: &'a [Advance],
     pub at: DateTime<Utc>,
+}
+
+/// The log entry whose answers are recorded.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// Logged already, still with `from_status` ([`status::RECEIVED`], or
+    /// [`status::DUPLICATE_CONTROL_NUMBER`] for a duplicate's TA1) and no answer.
+    Logged { id: i64, from_status: &'a str },
+    /// Logged by the recording itself (its `status` is replaced by the recording's): the batch
+    /// path, whose input file holds the bytes until then. [`StoreError::Duplicate`] when the
+    /// sender and control number were logged by another writer meanwhile.
+    New(&'a NewInterchange),
 }
 
 /// A stored answer, in the order it was written (`seq` 1, 2, 3 …).
@@ -138,40 +147,42 @@ fn party(qualifier: Option<String>, id: Option<String>) -> Option<Party> {
     }
 }
 
+/// Inserts a log entry through `$executor` (a pool or a transaction); its id.
+macro_rules! insert_entry {
+    ($executor:expr, $new:expr, $received_at:expr) => {{
+        const SQL: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, receiver_qualifier, receiver_id, \
+            control_number, received_at, content_sha256, file_name, byte_offset, status, duplicate_of, content) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+        let new: &NewInterchange = $new;
+        let (sender_qualifier, sender_id) = split(new.sender.as_ref());
+        let (receiver_qualifier, receiver_id) = split(new.receiver.as_ref());
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(sender_qualifier)
+            .bind(sender_id)
+            .bind(receiver_qualifier)
+            .bind(receiver_id)
+            .bind(new.control_number.as_deref())
+            .bind($received_at)
+            .bind(&new.content_sha256)
+            .bind(&new.file_name)
+            .bind(new.byte_offset)
+            .bind(&new.status)
+            .bind(new.duplicate_of)
+            .bind(new.content.as_slice())
+            .fetch_one($executor)
+            .await
+            .map_err(|error| log_error("insert interchange", error))
+    }};
+}
+
 impl Store {
     /// Logs an inbound interchange; returns its id. [`StoreError::Duplicate`] when an original
     /// (`duplicate_of` empty) with the same sender and control number exists.
     pub async fn insert_interchange(&self, new: &NewInterchange) -> Result<i64, StoreError> {
-        const OP: &str = "insert interchange";
-        const SQL: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, receiver_qualifier, receiver_id, \
-            control_number, received_at, content_sha256, file_name, byte_offset, status, duplicate_of, content) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
-        let (sender_qualifier, sender_id) = split(new.sender.as_ref());
-        let (receiver_qualifier, receiver_id) = split(new.receiver.as_ref());
         let received_at = to_stored_precision(new.received_at);
-        macro_rules! run {
-            ($pool:expr, $at:expr) => {
-                sqlx::query_scalar::<_, i64>(SQL)
-                    .bind(sender_qualifier)
-                    .bind(sender_id)
-                    .bind(receiver_qualifier)
-                    .bind(receiver_id)
-                    .bind(new.control_number.as_deref())
-                    .bind($at)
-                    .bind(&new.content_sha256)
-                    .bind(&new.file_name)
-                    .bind(new.byte_offset)
-                    .bind(&new.status)
-                    .bind(new.duplicate_of)
-                    .bind(new.content.as_slice())
-                    .fetch_one($pool)
-                    .await
-                    .map_err(|error| log_error(OP, error))
-            };
-        }
         match self {
-            Store::Sqlite(store) => run!(store.pool(), timestamp_text(received_at)),
-            Store::Postgres(store) => run!(store.pool(), received_at),
+            Store::Sqlite(store) => insert_entry!(store.pool(), new, timestamp_text(received_at)),
+            Store::Postgres(store) => insert_entry!(store.pool(), new, received_at),
         }
     }
 
@@ -297,25 +308,35 @@ impl Store {
         // waits here for the first one's commit and then finds the entry answered.
         const STATUS: &str = "UPDATE interchanges SET status = $2 WHERE id = $1 AND status = $3 \
             AND NOT EXISTS (SELECT 1 FROM interchange_outputs WHERE interchange_id = $1)";
-        let Recording { interchange_id, from_status, to_status, new_cases, case_ids, advances, at } = *recording;
+        let Recording { entry, to_status, new_cases, case_ids, advances, at } = *recording;
         let at = to_stored_precision(at);
         macro_rules! claim {
-            ($tx:expr) => {{
-                let updated = sqlx::query(STATUS)
-                    .bind(interchange_id)
-                    .bind(to_status)
-                    .bind(from_status)
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(|error| StoreError::database(OP, error))?;
-                if updated.rows_affected() == 0 {
-                    return Err(StoreError::AlreadyRecorded);
+            ($tx:expr, $received_at:expr) => {{
+                match entry {
+                    Entry::Logged { id, from_status } => {
+                        let updated = sqlx::query(STATUS)
+                            .bind(id)
+                            .bind(to_status)
+                            .bind(from_status)
+                            .execute(&mut *$tx)
+                            .await
+                            .map_err(|error| StoreError::database(OP, error))?;
+                        if updated.rows_affected() == 0 {
+                            return Err(StoreError::AlreadyRecorded);
+                        }
+                        id
+                    }
+                    Entry::New(new) => {
+                        let new = NewInterchange { status: to_status.to_owned(), ..new.clone() };
+                        insert_entry!(&mut *$tx, &new, $received_at(to_stored_precision(new.received_at)))?
+                    }
                 }
             }};
         }
         macro_rules! run {
-            ($tx:expr, $at:expr, $link:expr, $case_ids:expr) => {{
+            ($tx:expr, $id:expr, $at:expr, $link:expr, $case_ids:expr) => {{
                 let mut tx = $tx;
+                let interchange_id: i64 = $id;
                 let outputs = outputs.await.ok_or(StoreError::NotFound { what: "answers to record" })?;
                 let outputs: &[NewOutput] = outputs.borrow();
                 for (seq, output) in (1_i64..).zip(outputs) {
@@ -345,20 +366,20 @@ impl Store {
             Store::Sqlite(store) => {
                 let mut tx =
                     store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
-                claim!(tx);
+                let interchange_id = claim!(tx, timestamp_text);
                 super::sequences::advance_sqlite(&mut tx, advances).await?;
                 let at = timestamp_text(at);
                 super::sqlite_bulk::insert_new_cases(&mut tx, new_cases).await?;
-                run!(tx, &at, LINK_SQLITE, sqlx::types::Json(case_ids))
+                run!(tx, interchange_id, &at, LINK_SQLITE, sqlx::types::Json(case_ids))
             }
             Store::Postgres(store) => {
                 let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
-                claim!(tx);
+                let interchange_id = claim!(tx, std::convert::identity);
                 super::sequences::advance_postgres(&mut tx, advances).await?;
                 if !new_cases.is_empty() {
                     super::postgres::batch::insert_new_cases(&mut tx, new_cases).await?;
                 }
-                run!(tx, at, LINK_POSTGRES, case_ids)
+                run!(tx, interchange_id, at, LINK_POSTGRES, case_ids)
             }
         }
     }
