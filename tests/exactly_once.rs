@@ -3,6 +3,8 @@
 //! - two responders on one database racing on the same logged interchange: both decide it, one
 //!   records it, the other gets the stored answers; one set of cases, identical answers, and the
 //!   sequences advanced once, without gaps;
+//! - a group of single-request interchanges (the real-time path's group commit) is answered byte
+//!   for byte as one at a time, resubmission within the group included;
 //! - `umgate process` killed with SIGKILL at several points and run again on the same file (fixed
 //!   clock, store numbering) writes answers byte-identical to an uninterrupted run, with the same
 //!   cases and the same sequence values (no gap).
@@ -330,11 +332,62 @@ async fn a_killed_run_started_again_answers_byte_for_byte_like_an_uninterrupted_
     Ok(())
 }
 
+async fn a_group_is_answered_like_one_at_a_time_and_recorded_together(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // Six single-request interchanges, as the real-time endpoint receives them.
+    let (batch, roster, providers) = generate(dir.path(), 6, 1)?;
+    let captured = capture_file(&batch)?;
+    ensure!(captured.len() == 6, "six interchanges");
+    // The group: the six, then the first again (a resubmission within the group).
+    let mut items: Vec<(&str, &Captured)> = captured.iter().map(|one| ("http", one)).collect();
+    items.push(("http", &captured[0]));
+
+    let (serial_url, guard) = sibling(&db, dir.path(), "serial").await?;
+    import(&serial_url, &roster, &providers)?;
+    let serial_store = Store::connect(&serial_url).await?;
+    let serial = responder(serial_store.clone())?;
+    let mut numbers = NumberSource::Store;
+    let mut one_at_a_time = Vec::new();
+    for (name, one) in &items {
+        one_at_a_time.push(process_interchange(&serial, &mut numbers, name, one).await?);
+    }
+    serial_store.close().await;
+
+    let url = db.url();
+    import(&url, &roster, &providers)?;
+    let store = db.open().await?;
+    let grouped = responder(store.clone())?;
+    let mut numbers = NumberSource::Store;
+    let together = umgate::pipeline::process_group(&grouped, &mut numbers, &items).await?;
+    ensure!(together.len() == 7, "one disposition per item");
+    for (index, (group, serial)) in together.iter().zip(&one_at_a_time).enumerate() {
+        let answers = |disposition: &Disposition| match disposition {
+            Disposition::Answered { answers, .. } | Disposition::Resubmitted { answers, .. } => answers.clone(),
+            Disposition::DuplicateControlNumber { answers, .. } => answers.clone(),
+        };
+        ensure!(answers(group) == answers(serial), "item {index}: other answers than one at a time");
+        let expected_answered = index < 6;
+        ensure!(matches!(group, Disposition::Answered { .. }) == expected_answered, "item {index}: {group:?}");
+    }
+    ensure!(case_count(&url).await? == 6, "one case per request");
+    ensure!(
+        store.sequence_values(&SEQUENCES).await?
+            == Store::connect(&serial_url).await?.sequence_values(&SEQUENCES).await?,
+        "the same numbers spent"
+    );
+    store.close().await;
+    if let Some(guard) = guard {
+        guard.drop_now().await?;
+    }
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
         two_responders_racing_record_an_interchange_once,
         a_killed_run_started_again_answers_byte_for_byte_like_an_uninterrupted_one,
+        a_group_is_answered_like_one_at_a_time_and_recorded_together,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }

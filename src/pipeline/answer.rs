@@ -15,8 +15,8 @@ use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
 use crate::ack::ta1_duplicate_interchange;
-use crate::storage::interchanges::Entry;
 use crate::storage::interchanges::status;
+use crate::storage::record::Entry;
 use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Recording, Store, StoreError};
 
 /// What became of one inbound interchange.

@@ -44,6 +44,11 @@ impl NewCases {
 
     /// The cases as store records (their JSON text: the costly part, done where it overlaps).
     pub fn into_records(self) -> Result<Vec<NewCase<JsonText>>, RepositoryError> {
+        self.records()
+    }
+
+    /// [`NewCases::into_records`] keeping the cases.
+    pub fn records(&self) -> Result<Vec<NewCase<JsonText>>, RepositoryError> {
         self.0.iter().map(|held| new_case(&held.case, &held.events, &held.timers)).collect()
     }
 }

@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod batch;
 pub mod capture;
+pub mod group;
 pub mod notify;
 pub mod numbers;
 pub mod overlap;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 pub use answer::{Disposition, process_interchange};
 pub use capture::Captured;
+pub use group::process_group;
 pub use numbers::NumberSource;
 pub use respond::{Answer, PipelineClock, Responder};
 

@@ -24,7 +24,8 @@ use super::batch::NewCases;
 use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
-use crate::storage::interchanges::{Entry, status};
+use crate::storage::interchanges::status;
+use crate::storage::record::Entry;
 use crate::storage::{Advance, NewInterchange, Party, Recording};
 
 /// A new interchange decided and written, not yet recorded.

@@ -8,14 +8,11 @@
 //! A resubmission with other bytes is stored as a duplicate pointing at the original, so that
 //! nothing received is ever lost.
 
-use std::borrow::Borrow;
-
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::error::StoreError;
-use super::sequences::Advance;
-use super::{JsonText, NewCase, Store, to_stored_precision};
+use super::{Store, to_stored_precision};
 
 /// Where the interchange stands in the log.
 pub mod status {
@@ -28,7 +25,7 @@ pub mod status {
 }
 
 /// The sender of an interchange: ISA05 qualifier and ISA06 identifier (trimmed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Party {
     pub qualifier: String,
     pub id: String,
@@ -87,31 +84,6 @@ pub struct NewOutput {
     pub content: Vec<u8>,
 }
 
-/// What the transaction that records an interchange's answers writes besides the answers.
-#[derive(Debug, Clone, Copy)]
-pub struct Recording<'a> {
-    pub entry: Entry<'a>,
-    pub to_status: &'a str,
-    pub new_cases: &'a [NewCase<JsonText>],
-    /// Cases it concerns: the new ones and any other (an inquiry's).
-    pub case_ids: &'a [String],
-    /// The sequences its numbers came from.
-    pub advances: &'a [Advance],
-    pub at: DateTime<Utc>,
-}
-
-/// The log entry whose answers are recorded.
-#[derive(Debug, Clone, Copy)]
-pub enum Entry<'a> {
-    /// Logged already, still with `from_status` ([`status::RECEIVED`], or
-    /// [`status::DUPLICATE_CONTROL_NUMBER`] for a duplicate's TA1) and no answer.
-    Logged { id: i64, from_status: &'a str },
-    /// Logged by the recording itself (its `status` is replaced by the recording's): the batch
-    /// path, whose input file holds the bytes until then. [`StoreError::Duplicate`] when the
-    /// sender and control number were logged by another writer meanwhile.
-    New(&'a NewInterchange),
-}
-
 /// A stored answer, in the order it was written (`seq` 1, 2, 3 …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputRecord {
@@ -124,7 +96,7 @@ pub struct OutputRecord {
 
 const ENTRY_COLUMNS: &str = "id, received_at, content_sha256, file_name, status, duplicate_of";
 
-fn log_error(operation: &'static str, error: sqlx::Error) -> StoreError {
+pub(super) fn log_error(operation: &'static str, error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Duplicate { what: "interchange (sender and control number)" }
@@ -133,7 +105,7 @@ fn log_error(operation: &'static str, error: sqlx::Error) -> StoreError {
     }
 }
 
-fn split(party: Option<&Party>) -> (Option<&str>, Option<&str>) {
+pub(super) fn split(party: Option<&Party>) -> (Option<&str>, Option<&str>) {
     match party {
         Some(party) => (Some(party.qualifier.as_str()), Some(party.id.as_str())),
         None => (None, None),
@@ -174,6 +146,7 @@ macro_rules! insert_entry {
             .map_err(|error| log_error("insert interchange", error))
     }};
 }
+pub(super) use insert_entry;
 
 impl Store {
     /// Logs an inbound interchange; returns its id. [`StoreError::Duplicate`] when an original
@@ -274,116 +247,6 @@ impl Store {
         }
     }
 
-    /// Records what an interchange produced, in one transaction: its new status, the sequences its
-    /// answers took numbers from (see [`super::sequences`]), the new cases it created (inserted as
-    /// [`Store::insert_cases`] would), the answers sent, and its links to cases. All or nothing,
-    /// so that a crash never leaves cases without the log entry that prevents their creation a
-    /// second time, nor a number spent without the answer that carries it.
-    ///
-    /// Exactly once: the entry must still have `from_status` and no answer, else
-    /// [`StoreError::AlreadyRecorded`] (another writer answered it first) and nothing is written;
-    /// [`StoreError::SequenceMoved`] when another writer took numbers meanwhile.
-    pub async fn record_answers(&self, recording: &Recording<'_>, outputs: &[NewOutput]) -> Result<(), StoreError> {
-        self.record_answers_when(recording, async { Some(outputs) }).await
-    }
-
-    /// [`Store::record_answers`] with the answers still being written: the transaction starts and
-    /// the new cases go in first, then `outputs` is awaited. Why: the batch path writes an
-    /// interchange's answers (CPU) while the database inserts its cases. `outputs` yielding
-    /// `None` (the writer failed) rolls everything back.
-    pub async fn record_answers_when<O: Borrow<[NewOutput]>>(
-        &self,
-        recording: &Recording<'_>,
-        outputs: impl Future<Output = Option<O>>,
-    ) -> Result<(), StoreError> {
-        const OP: &str = "record interchange answers";
-        const OUTPUT: &str = "INSERT INTO interchange_outputs (interchange_id, seq, kind, control_number, created_at, \
-            content) VALUES ($1, $2, $3, $4, $5, $6)";
-        // All the links in one statement (a thousand per interchange of the batch path).
-        const LINK_SQLITE: &str = "INSERT INTO interchange_cases (interchange_id, case_id) \
-            SELECT $1, value FROM json_each($2) WHERE true ON CONFLICT (interchange_id, case_id) DO NOTHING";
-        const LINK_POSTGRES: &str = "INSERT INTO interchange_cases (interchange_id, case_id) \
-            SELECT $1, UNNEST($2::text[]) ON CONFLICT (interchange_id, case_id) DO NOTHING";
-        // First in the transaction: on PostgreSQL it locks the entry, so that a second writer
-        // waits here for the first one's commit and then finds the entry answered.
-        const STATUS: &str = "UPDATE interchanges SET status = $2 WHERE id = $1 AND status = $3 \
-            AND NOT EXISTS (SELECT 1 FROM interchange_outputs WHERE interchange_id = $1)";
-        let Recording { entry, to_status, new_cases, case_ids, advances, at } = *recording;
-        let at = to_stored_precision(at);
-        macro_rules! claim {
-            ($tx:expr, $received_at:expr) => {{
-                match entry {
-                    Entry::Logged { id, from_status } => {
-                        let updated = sqlx::query(STATUS)
-                            .bind(id)
-                            .bind(to_status)
-                            .bind(from_status)
-                            .execute(&mut *$tx)
-                            .await
-                            .map_err(|error| StoreError::database(OP, error))?;
-                        if updated.rows_affected() == 0 {
-                            return Err(StoreError::AlreadyRecorded);
-                        }
-                        id
-                    }
-                    Entry::New(new) => {
-                        let new = NewInterchange { status: to_status.to_owned(), ..new.clone() };
-                        insert_entry!(&mut *$tx, &new, $received_at(to_stored_precision(new.received_at)))?
-                    }
-                }
-            }};
-        }
-        macro_rules! run {
-            ($tx:expr, $id:expr, $at:expr, $link:expr, $case_ids:expr) => {{
-                let mut tx = $tx;
-                let interchange_id: i64 = $id;
-                let outputs = outputs.await.ok_or(StoreError::NotFound { what: "answers to record" })?;
-                let outputs: &[NewOutput] = outputs.borrow();
-                for (seq, output) in (1_i64..).zip(outputs) {
-                    sqlx::query(OUTPUT)
-                        .bind(interchange_id)
-                        .bind(seq)
-                        .bind(&output.kind)
-                        .bind(&output.control_number)
-                        .bind($at)
-                        .bind(output.content.as_slice())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|error| log_error(OP, error))?;
-                }
-                if !case_ids.is_empty() {
-                    sqlx::query($link)
-                        .bind(interchange_id)
-                        .bind($case_ids)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|error| log_error(OP, error))?;
-                }
-                tx.commit().await.map_err(|error| StoreError::database(OP, error))
-            }};
-        }
-        match self {
-            Store::Sqlite(store) => {
-                let mut tx =
-                    store.pool().begin_with("BEGIN IMMEDIATE").await.map_err(|e| StoreError::database(OP, e))?;
-                let interchange_id = claim!(tx, timestamp_text);
-                super::sequences::advance_sqlite(&mut tx, advances).await?;
-                let at = timestamp_text(at);
-                super::sqlite_bulk::insert_new_cases(&mut tx, new_cases).await?;
-                run!(tx, interchange_id, &at, LINK_SQLITE, sqlx::types::Json(case_ids))
-            }
-            Store::Postgres(store) => {
-                let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
-                let interchange_id = claim!(tx, std::convert::identity);
-                super::sequences::advance_postgres(&mut tx, advances).await?;
-                if !new_cases.is_empty() {
-                    super::postgres::batch::insert_new_cases(&mut tx, new_cases).await?;
-                }
-                run!(tx, interchange_id, at, LINK_POSTGRES, case_ids)
-            }
-        }
-    }
-
     /// The answers recorded for an interchange, in the order written.
     pub async fn interchange_outputs(&self, interchange_id: i64) -> Result<Vec<OutputRecord>, StoreError> {
         const OP: &str = "read interchange answers";
@@ -438,7 +301,7 @@ impl Store {
     }
 }
 
-fn timestamp_text(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod postgres;
 pub mod prefetch;
 pub mod providers;
+pub mod record;
 pub mod records;
 pub mod repository;
 pub mod sequences;
@@ -28,11 +29,10 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnectOptions;
 
 pub use error::StoreError;
-pub use interchanges::{
-    InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party, Recording,
-};
+pub use interchanges::{InterchangeEntry, InterchangeRecord, NewInterchange, NewOutput, OutputRecord, Party};
 pub use notifications::NotificationRecord;
 pub use postgres::PostgresStore;
+pub use record::Recording;
 pub use records::{
     CaseRecord, EventRecord, JsonDocument, JsonText, MemberRecord, NewCase, NewEvent, NewTimer, TimerRecord,
     to_stored_precision,
