@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod batch;
 pub mod capture;
+pub mod log_index;
 pub mod notify;
 pub mod numbers;
 pub mod respond;
