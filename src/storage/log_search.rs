@@ -330,7 +330,7 @@ fn party(qualifier: Option<String>, id: Option<String>) -> Option<Party> {
 
 const SUMMARY_COLUMNS: &str = "i.id, i.received_at, i.sender_qualifier, i.sender_id, i.receiver_qualifier, \
     i.receiver_id, i.control_number, i.status, i.duplicate_of, i.file_name, i.byte_offset, i.content_sha256, \
-    length(i.content) AS size, i.group_count, i.set_count";
+    CAST(length(i.content) AS BIGINT) AS size, i.group_count, i.set_count";
 
 /// Reads a row of [`SUMMARY_COLUMNS`]; `$at` reads `received_at`. Sets are filled in afterwards.
 macro_rules! summary_row {
@@ -620,7 +620,7 @@ impl Store {
         }
         let fetch = statement.param(Value::Int(limit + 1));
         let sql = format!(
-            "SELECT o.interchange_id, o.seq, o.kind, o.control_number, o.created_at, length(o.content) AS size, \
+            "SELECT o.interchange_id, o.seq, o.kind, o.control_number, o.created_at, CAST(length(o.content) AS BIGINT) AS size, \
              i.sender_qualifier, i.sender_id, i.control_number AS inbound_control_number \
              FROM interchange_outputs o JOIN interchanges i ON i.id = o.interchange_id {} \
              ORDER BY o.created_at DESC, o.interchange_id DESC, o.seq DESC LIMIT {fetch}",
