@@ -132,6 +132,13 @@ async fn every_filter_finds_exactly_its_interchanges(db: TestDb) -> TestResult {
     ensure!(ids(&store, LogQuery { set_id: Some("278".into()), ..LogQuery::default() }).await? == vec![b1, a1]);
     ensure!(ids(&store, LogQuery { set_id: Some("270".into()), ..LogQuery::default() }).await? == vec![a2]);
     ensure!(ids(&store, LogQuery { set_id: Some("999".into()), ..LogQuery::default() }).await?.is_empty());
+    let sender_and_type = LogQuery { sender: sender("ALPHA"), set_id: Some("278".into()), ..LogQuery::default() };
+    ensure!(ids(&store, sender_and_type).await? == vec![a1]);
+    let type_and_status =
+        LogQuery { set_id: Some("278".into()), status: Some("answered".into()), ..LogQuery::default() };
+    ensure!(ids(&store, type_and_status).await? == vec![b1, a1]);
+    let type_since = LogQuery { set_id: Some("278".into()), since: Some(t0() + day), ..LogQuery::default() };
+    ensure!(ids(&store, type_since).await? == vec![b1]);
     // Dates: a whole day by --since/--until dates, the end excluded for a time.
     let (since, until) = (parse_since("2026-11-21").unwrap(), parse_until("2026-11-22").unwrap());
     let window = LogQuery { since: Some(since), until: Some(until), ..LogQuery::default() };
@@ -185,6 +192,21 @@ async fn pages_are_complete_ordered_and_stable_while_the_log_grows(db: TestDb) -
     logged.reverse();
     ensure!(seen == logged, "pages: {seen:?}\nexpected: {logged:?}");
     ensure!(pages == 5, "23 rows in pages of 5: {pages} pages");
+    // A search by type alone reads another index: the same order, the same pages.
+    let mut by_type = Vec::new();
+    let mut query = LogQuery {
+        set_id: Some("278".into()),
+        until: Some(t0() + Duration::hours(1)),
+        limit: 4,
+        ..LogQuery::default()
+    };
+    loop {
+        let page = store.search_interchanges(&query).await?;
+        by_type.extend(page.items.iter().map(|item| item.id));
+        let Some(next) = page.next else { break };
+        query.after = Some(next);
+    }
+    ensure!(by_type == logged, "by type: {by_type:?}\nexpected: {logged:?}");
     // A full last page says there is no more.
     let exact = store.search_interchanges(&LogQuery { limit: 24, ..LogQuery::default() }).await?;
     ensure!(exact.items.len() == 24 && exact.next.is_none());

@@ -398,7 +398,8 @@ impl Store {
     pub async fn record_interchange_contents(&self, id: i64, contents: &InterchangeContents) -> Result<(), StoreError> {
         const OP: &str = "record interchange contents";
         const CLEAR: &str = "DELETE FROM interchange_sets WHERE interchange_id = $1";
-        const SET: &str = "INSERT INTO interchange_sets (interchange_id, set_id, set_count) VALUES ($1, $2, $3)";
+        const SET: &str = "INSERT INTO interchange_sets (interchange_id, set_id, set_count, received_at) \
+            SELECT id, $2, $3, received_at FROM interchanges WHERE id = $1";
         const TOTALS: &str = "UPDATE interchanges SET group_count = $2, set_count = $3 WHERE id = $1";
         macro_rules! run {
             ($tx:expr) => {{
@@ -464,21 +465,38 @@ impl Store {
             let status = statement.text(status);
             statement.conditions.push(format!("i.status = {status}"));
         }
-        if let Some(set_id) = &query.set_id {
-            let set_id = statement.text(set_id);
-            statement.conditions.push(format!(
-                "EXISTS (SELECT 1 FROM interchange_sets s WHERE s.interchange_id = i.id AND s.set_id = {set_id})"
-            ));
-        }
-        statement.range("i.received_at", query.since, query.until);
+        // Which index reads the page: a party or a control number selects few rows, and their
+        // indexes lead; a type alone is read from interchange_sets in page order (its copy of
+        // received_at), so that a rare type does not scan the whole log for its first page.
+        let selective = query.sender.is_some() || query.receiver.is_some() || query.control_number.is_some();
+        let (from, order) = match &query.set_id {
+            Some(set_id) if !selective => {
+                let set_id = statement.text(set_id);
+                statement.conditions.push(format!("s.set_id = {set_id}"));
+                (
+                    "interchange_sets s JOIN interchanges i ON i.id = s.interchange_id",
+                    ("s.received_at", "s.interchange_id"),
+                )
+            }
+            Some(set_id) => {
+                let set_id = statement.text(set_id);
+                statement.conditions.push(format!(
+                    "EXISTS (SELECT 1 FROM interchange_sets s WHERE s.interchange_id = i.id AND s.set_id = {set_id})"
+                ));
+                ("interchanges i", ("i.received_at", "i.id"))
+            }
+            None => ("interchanges i", ("i.received_at", "i.id")),
+        };
+        let (at_column, id_column) = order;
+        statement.range(at_column, query.since, query.until);
         if let Some(after) = query.after {
             let at = statement.param(Value::At(after.at));
             let id = statement.param(Value::Int(after.id));
-            statement.conditions.push(format!("(i.received_at, i.id) < ({at}, {id})"));
+            statement.conditions.push(format!("({at_column}, {id_column}) < ({at}, {id})"));
         }
         let fetch = statement.param(Value::Int(limit + 1));
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM interchanges i {} ORDER BY i.received_at DESC, i.id DESC LIMIT {fetch}",
+            "SELECT {SUMMARY_COLUMNS} FROM {from} {} ORDER BY {at_column} DESC, {id_column} DESC LIMIT {fetch}",
             statement.where_clause()
         );
         let rows = match self {
