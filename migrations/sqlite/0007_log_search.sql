@@ -39,3 +39,24 @@ DROP INDEX interchanges_received;
 CREATE INDEX interchange_outputs_recent ON interchange_outputs (created_at, interchange_id, seq);
 CREATE INDEX interchange_outputs_kind_recent ON interchange_outputs (kind, created_at, interchange_id, seq);
 CREATE INDEX interchange_outputs_control_recent ON interchange_outputs (control_number, created_at, interchange_id, seq);
+
+-- Answers by partner (the sender of the inbound interchange answered): copied onto each answer when
+-- it is recorded (the trigger; whatever path records answers), backfilled here, and indexed in page
+-- order. Joining the interchanges instead lets a rare partner scan every answer for its first page.
+ALTER TABLE interchange_outputs ADD COLUMN partner_qualifier TEXT;
+ALTER TABLE interchange_outputs ADD COLUMN partner_id TEXT;
+
+UPDATE interchange_outputs
+SET partner_qualifier = (SELECT sender_qualifier FROM interchanges i WHERE i.id = interchange_outputs.interchange_id),
+    partner_id = (SELECT sender_id FROM interchanges i WHERE i.id = interchange_outputs.interchange_id);
+
+CREATE TRIGGER interchange_outputs_partner AFTER INSERT ON interchange_outputs
+BEGIN
+    UPDATE interchange_outputs
+    SET partner_qualifier = (SELECT sender_qualifier FROM interchanges WHERE id = NEW.interchange_id),
+        partner_id = (SELECT sender_id FROM interchanges WHERE id = NEW.interchange_id)
+    WHERE interchange_id = NEW.interchange_id AND seq = NEW.seq;
+END;
+
+CREATE INDEX interchange_outputs_partner_recent
+    ON interchange_outputs (partner_id, partner_qualifier, created_at, interchange_id, seq);

@@ -72,12 +72,15 @@ pub async fn summarize_pending(store: &Store, batch: i64, max: u64) -> Result<u6
     let mut done = 0u64;
     while done < max {
         let left = i64::try_from(max - done).unwrap_or(i64::MAX);
-        let rows = store.interchanges_to_summarize(batch.clamp(1, left)).await?;
-        if rows.is_empty() {
+        let ids = store.interchanges_to_summarize(batch.clamp(1, left)).await?;
+        if ids.is_empty() {
             break;
         }
-        for (id, bytes) in rows {
-            store.record_interchange_contents(id, &contents_of(&bytes)).await?;
+        for id in ids {
+            // Read one at a time: an interchange may be a batch of many megabytes.
+            if let Some(record) = store.get_interchange(id).await? {
+                store.record_interchange_contents(id, &contents_of(&record.content)).await?;
+            }
             done += 1;
         }
     }

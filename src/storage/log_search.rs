@@ -433,17 +433,17 @@ impl Store {
         }
     }
 
-    /// Up to `limit` interchanges not summarized yet (logged before migration 0007, or by a path
-    /// that does not summarize), oldest first: their ids and contents, for the backfill.
-    pub async fn interchanges_to_summarize(&self, limit: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    /// The ids of up to `limit` interchanges not summarized yet (logged before migration 0007, or
+    /// by a path that does not summarize), oldest first, for the backfill. Ids only: one
+    /// interchange may be a batch of many megabytes, read one at a time.
+    pub async fn interchanges_to_summarize(&self, limit: i64) -> Result<Vec<i64>, StoreError> {
         const OP: &str = "find interchanges to summarize";
-        const SQL: &str = "SELECT id, content FROM interchanges WHERE set_count IS NULL ORDER BY id LIMIT $1";
-        let rows: Vec<(i64, Vec<u8>)> = match self {
-            Store::Sqlite(store) => sqlx::query_as(SQL).bind(limit).fetch_all(store.pool()).await,
-            Store::Postgres(store) => sqlx::query_as(SQL).bind(limit).fetch_all(store.pool()).await,
+        const SQL: &str = "SELECT id FROM interchanges WHERE set_count IS NULL ORDER BY id LIMIT $1";
+        match self {
+            Store::Sqlite(store) => sqlx::query_scalar(SQL).bind(limit).fetch_all(store.pool()).await,
+            Store::Postgres(store) => sqlx::query_scalar(SQL).bind(limit).fetch_all(store.pool()).await,
         }
-        .map_err(|error| StoreError::database(OP, error))?;
-        Ok(rows)
+        .map_err(|error| StoreError::database(OP, error))
     }
 
     /// Inbound interchanges matching `query`, newest first, one page.
@@ -623,7 +623,8 @@ impl Store {
             statement.conditions.push(format!("o.control_number = {control_number}"));
         }
         if let Some(partner) = &query.partner {
-            statement.party("i.sender_qualifier", "i.sender_id", partner);
+            // The answer's copy of its partner (migration 0007), indexed in page order.
+            statement.party("o.partner_qualifier", "o.partner_id", partner);
         }
         if let Some(id) = query.interchange_id {
             let id = statement.param(Value::Int(id));
