@@ -123,8 +123,8 @@ umgate log show 17 --raw > received.x12")]
         #[arg(value_name = "SEQ")]
         seq: i64,
     },
-    /// Summarize what the interchanges logged without it carry (their transaction sets), so that
-    /// a search by --type finds them: those logged before this version. The daemon does it in the
+    /// Summarize the transaction sets of the interchanges logged without that summary (by an
+    /// earlier version), so that a search by --type finds them. The daemon does it in the
     /// background too. Prints how many it summarized.
     Reindex,
 }
