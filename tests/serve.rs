@@ -475,3 +475,48 @@ fn config_check_reports_every_server_mistake_with_its_place() {
     let sample = umgate(&["config", "check"], &[]);
     assert_eq!(sample.status.code(), Some(0), "{}", String::from_utf8_lossy(&sample.stderr));
 }
+
+#[test]
+fn the_log_endpoints_need_the_admin_token_and_the_sampler_reports_queue_depths() {
+    const TOKEN: &str = "serve-test-admin-token-0123456789";
+    let mut daemon = Daemon::start(&[], &[("UMGATE_ADMIN_TOKEN", TOKEN), ("UMGATE_QUEUE_SAMPLE_SECONDS", "1")]);
+    daemon.wait_listening();
+    let log = |token: &str| {
+        http(
+            daemon.port,
+            &format!(
+                "GET /v1/log?limit=5 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+                 Connection: close\r\n\r\n"
+            ),
+        )
+    };
+    let allowed = log(TOKEN);
+    assert!(allowed.starts_with("HTTP/1.1 200"), "{allowed}");
+    assert!(allowed.contains(r#"{"items":[],"next_cursor":null}"#), "{allowed}");
+    let refused = log("not-the-token");
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    assert!(refused.contains(r#""error":"unauthorized""#), "{refused}");
+    // The sampler sets the queue gauges from the store (at start, then every second).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = get(daemon.port, "/metrics");
+        let wanted = [r#"umgate_queue_depth{queue="review"} 0"#, r#"umgate_queue_depth{queue="timers_due"} 0"#];
+        if wanted.iter().all(|line| metrics.lines().any(|l| l == *line)) {
+            assert!(metrics.contains(r#"route="/v1/log",status="401"} 1"#), "{metrics}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no queue depths in\n{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    daemon.terminate();
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)).code(), Some(0));
+    assert!(!daemon.stderr().contains(TOKEN), "the token is never logged");
+
+    // A token too short to be safe stops the start, without repeating it.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let weak = umgate(&["--data-dir", &data, "serve"], &[("UMGATE_ADMIN_TOKEN", "letmein")]);
+    assert_eq!(weak.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("UMGATE_ADMIN_TOKEN is too short") && !stderr.contains("letmein"), "{stderr}");
+}

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod log;
 mod process;
 mod provider;
 mod review;
@@ -128,6 +129,10 @@ umgate --db postgres://umgate@db/umgate process --json --out answers/ *.x12 | jq
     /// Durable timers: apply those due (hold expiries, in-progress expiries).
     #[command(subcommand)]
     Timers(TimersCommand),
+    /// The transaction log: search the interchanges received and the answers sent, show one with
+    /// its answers and cases, print the bytes of either exactly as received or sent.
+    #[command(subcommand)]
+    Log(log::LogCommand),
     /// Write the later 278 responses due to submitters (pended cases decided since) to DIR.
     ///
     /// One interchange per pended case decided since it was answered (by a reviewer, an expired
@@ -554,6 +559,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Serve(args) => serve::run(args, cli.data_dir, database, cli.log_json),
+        Command::Log(command) => log::run(command, &database),
         Command::Review(ReviewCommand::Queue { common, limit }) => review::queue(&common.setting(&database)?, limit),
         Command::Review(ReviewCommand::Decide {
             case_id,

@@ -11,6 +11,7 @@ pub mod answer;
 pub mod batch;
 pub mod capture;
 pub mod group;
+pub mod log_index;
 pub mod notify;
 pub mod numbers;
 pub mod overlap;

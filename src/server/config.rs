@@ -105,6 +105,8 @@ pub struct ServerConfig {
     pub request_timeout: Setting<Duration>,
     pub shutdown_grace: Setting<Duration>,
     pub log: LogSettings,
+    /// The transaction log endpoints' administrator token and the queue sampler's interval.
+    pub log_api: super::log_api::config::LogApiSettings,
 }
 
 /// The settings cannot be used; every problem found, one per line.
@@ -127,6 +129,7 @@ impl ServerConfig {
     pub fn resolve(file: &ServerSettings, env: EnvLookup<'_>, flags: &ServeFlags) -> Result<Self, SettingsError> {
         let mut problems = Vec::new();
         let log = LogSettings::pick(Some(file), env, flags.log_json, flags.log_level.clone(), &mut problems);
+        let log_api = super::log_api::config::LogApiSettings::from_env(env, &mut problems);
         let listen = pick(
             flags.listen.map(|v| (v, "--listen")),
             (env::LISTEN, env, &|text| parse_listen(text)),
@@ -200,7 +203,7 @@ impl ServerConfig {
             value: usize::try_from(max_body_megabytes.value.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
             origin: max_body_megabytes.origin,
         };
-        Ok(Self { listen, tls, max_body_bytes, request_timeout, shutdown_grace, log })
+        Ok(Self { listen, tls, max_body_bytes, request_timeout, shutdown_grace, log, log_api })
     }
 
     /// `(key, value, origin)` of every setting, for the start-up log.

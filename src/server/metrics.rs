@@ -23,7 +23,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::domain::CaseStatus;
-use crate::validation::Ack;
+use crate::pipeline::Disposition;
+use crate::storage::queue_depths::QueueDepths;
+use crate::validation::{Ack, InterchangeReport};
 
 /// The content type of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -129,6 +131,8 @@ pub enum Queue {
     Review,
     /// Outbound notifications (later 278 responses) waiting to be sent.
     Notifications,
+    /// Timers whose time has come and that are not applied yet (hold and in-progress expiries).
+    TimersDue,
 }
 
 impl Queue {
@@ -138,6 +142,7 @@ impl Queue {
             Self::PendingInterchanges => "pending_interchanges",
             Self::Review => "review",
             Self::Notifications => "notifications",
+            Self::TimersDue => "timers_due",
         }
     }
 }
@@ -214,6 +219,7 @@ struct Inner {
     acknowledgments: Family<AckLabels, Counter>,
     decisions: Family<StatusLabels, Counter>,
     queue_depth: Family<QueueLabels, Gauge>,
+    review_queue: Family<StatusLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -276,6 +282,8 @@ impl Metrics {
         registry.register("decisions", "Case decisions made, by resulting case status", decisions.clone());
         let queue_depth = Family::<QueueLabels, Gauge>::default();
         registry.register("queue_depth", "Items waiting, by queue", queue_depth.clone());
+        let review_queue = Family::<StatusLabels, Gauge>::default();
+        registry.register("review_queue_cases", "Cases waiting for a reviewer, by case status", review_queue.clone());
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -289,6 +297,7 @@ impl Metrics {
                 acknowledgments,
                 decisions,
                 queue_depth,
+                review_queue,
             }),
         }
     }
@@ -362,6 +371,74 @@ impl Metrics {
     pub fn set_queue_depth(&self, queue: Queue, depth: u64) {
         let depth = i64::try_from(depth).unwrap_or(i64::MAX);
         self.inner.queue_depth.get_or_create(&QueueLabels { queue: queue.as_str() }).set(depth);
+    }
+}
+
+impl Metrics {
+    /// Everything one inbound interchange produced, once it is done with: the interchange by
+    /// outcome and its latency (`elapsed`, from receipt to stored answers), its transaction sets by
+    /// IK501 code (when processed now, not when answered again from the log), the acknowledgments
+    /// sent by kind and code (TA104 of a TA1, AK901 of each group of a 999), and one decision per
+    /// status in `decided` (the cases it created or changed, as they stand after it).
+    pub fn observe_interchange(
+        &self,
+        channel: Channel,
+        report: &InterchangeReport,
+        disposition: &Disposition,
+        decided: &[CaseStatus],
+        elapsed: Duration,
+    ) {
+        let (outcome, answers) = match disposition {
+            Disposition::Answered { answers, .. } if report.rejected() => (InterchangeOutcome::Rejected, answers),
+            Disposition::Answered { answers, .. } => (InterchangeOutcome::Answered, answers),
+            Disposition::Resubmitted { answers, .. } => (InterchangeOutcome::Resubmitted, answers),
+            Disposition::DuplicateControlNumber { answers, .. } => {
+                (InterchangeOutcome::DuplicateControlNumber, answers)
+            }
+        };
+        self.interchange(channel, outcome, elapsed);
+        if matches!(disposition, Disposition::Answered { .. }) {
+            for set in report.groups.iter().flat_map(|group| &group.sets) {
+                self.transaction_set(TransactionSet::from_st01(&set.st01), set.ack);
+            }
+        }
+        for answer in answers {
+            match answer.kind.as_str() {
+                // A duplicate control number is refused with a TA1 R whatever its report says.
+                "TA1" if outcome == InterchangeOutcome::DuplicateControlNumber => {
+                    self.acknowledgment(AckKind::Ta1, Ack::Rejected);
+                }
+                "TA1" => {
+                    if let Some(ta1) = report.ta1 {
+                        self.acknowledgment(AckKind::Ta1, ta1.ack);
+                    }
+                }
+                "999" => {
+                    for group in &report.groups {
+                        self.acknowledgment(AckKind::Ack999, group.ack);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for status in decided {
+            self.decision(*status);
+        }
+    }
+
+    /// Sets the queue-depth gauges from one sample of the store. `review` pairs each status of
+    /// the review queue with its `depths.cases_by_status` entry (same order).
+    pub fn observe_queue_depths(&self, review: &[CaseStatus], depths: &QueueDepths) {
+        let mut waiting = 0i64;
+        for (status, (_, count)) in review.iter().zip(&depths.cases_by_status) {
+            waiting = waiting.saturating_add(*count);
+            self.inner.review_queue.get_or_create(&StatusLabels { status: status.as_str() }).set(*count);
+        }
+        let depth = |count: i64| u64::try_from(count).unwrap_or(0);
+        self.set_queue_depth(Queue::Review, depth(waiting));
+        self.set_queue_depth(Queue::Notifications, depth(depths.notifications_pending));
+        self.set_queue_depth(Queue::TimersDue, depth(depths.timers_due));
+        self.set_queue_depth(Queue::PendingInterchanges, depth(depths.interchanges_pending));
     }
 }
 
@@ -439,6 +516,118 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    fn set(st01: &str, ack: Ack) -> crate::validation::SetReport {
+        crate::validation::SetReport {
+            st01: st01.into(),
+            st02: "0001".into(),
+            st03: String::new(),
+            guide: String::new(),
+            transaction: String::new(),
+            ack,
+            codes: Vec::new(),
+            errors: Vec::new(),
+            business_unit: None,
+            segment_count: 2,
+        }
+    }
+
+    fn report(ta1: Option<Ack>, groups: &[(Ack, Vec<crate::validation::SetReport>)]) -> InterchangeReport {
+        InterchangeReport {
+            file: "batch.x12".into(),
+            offset: 0,
+            header: None,
+            ta1: ta1.map(|ack| crate::validation::Ta1Result { ack, note: crate::x12::Ta1Note::NoError }),
+            groups: groups
+                .iter()
+                .map(|(ack, sets)| crate::validation::GroupReport {
+                    gs01: "HI".into(),
+                    gs02: "S".into(),
+                    gs03: "R".into(),
+                    gs06: "1".into(),
+                    gs08: "005010X217".into(),
+                    ack: *ack,
+                    codes: Vec::new(),
+                    sets: sets.clone(),
+                    declared_sets: None,
+                })
+                .collect(),
+            problem: None,
+            acknowledgment: false,
+        }
+    }
+
+    fn answer(kind: &str) -> crate::pipeline::Answer {
+        crate::pipeline::Answer { kind: kind.into(), control_number: "000000001".into(), bytes: Vec::new() }
+    }
+
+    #[test]
+    fn an_interchange_is_observed_with_its_sets_acknowledgments_and_decisions() {
+        let metrics = Metrics::new();
+        let processed = report(
+            Some(Ack::Accepted),
+            &[
+                (Ack::PartiallyAccepted, vec![set("278", Ack::Accepted), set("278", Ack::Rejected)]),
+                (Ack::Accepted, vec![set("270", Ack::Accepted)]),
+            ],
+        );
+        let answered =
+            Disposition::Answered { answers: vec![answer("TA1"), answer("999"), answer("278")], new_cases: 1 };
+        let decided = [CaseStatus::Approved, CaseStatus::Pended];
+        metrics.observe_interchange(Channel::Http, &processed, &answered, &decided, Duration::from_millis(2));
+        // Answered again from the log: counted as sent, sets not counted twice.
+        let again = Disposition::Resubmitted { answers: vec![answer("999")], first_received: chrono::Utc::now() };
+        metrics.observe_interchange(Channel::Http, &processed, &again, &[], Duration::from_millis(1));
+        let duplicate =
+            Disposition::DuplicateControlNumber { original_received: chrono::Utc::now(), answers: vec![answer("TA1")] };
+        metrics.observe_interchange(Channel::Batch, &report(None, &[]), &duplicate, &[], Duration::ZERO);
+        let unreadable = InterchangeReport { problem: Some("not X12".into()), ..report(Some(Ack::Rejected), &[]) };
+        let rejected = Disposition::Answered { answers: vec![answer("TA1")], new_cases: 0 };
+        metrics.observe_interchange(Channel::Batch, &unreadable, &rejected, &[], Duration::ZERO);
+        let text = metrics.encode();
+        let expect = [
+            r#"umgate_interchanges_total{channel="http",outcome="answered"} 1"#,
+            r#"umgate_interchanges_total{channel="http",outcome="resubmitted"} 1"#,
+            r#"umgate_interchanges_total{channel="batch",outcome="duplicate_control_number"} 1"#,
+            r#"umgate_interchanges_total{channel="batch",outcome="rejected"} 1"#,
+            r#"umgate_interchange_duration_seconds_count{channel="http"} 2"#,
+            r#"umgate_interchange_duration_seconds_bucket{le="0.002",channel="http"} 2"#,
+            r#"umgate_transaction_sets_total{set="278",ack="A"} 1"#,
+            r#"umgate_transaction_sets_total{set="278",ack="R"} 1"#,
+            r#"umgate_transaction_sets_total{set="270",ack="A"} 1"#,
+            r#"umgate_acknowledgments_total{kind="ta1",code="A"} 1"#,
+            r#"umgate_acknowledgments_total{kind="ta1",code="R"} 2"#,
+            r#"umgate_acknowledgments_total{kind="999",code="P"} 2"#,
+            r#"umgate_acknowledgments_total{kind="999",code="A"} 2"#,
+            r#"umgate_decisions_total{status="approved"} 1"#,
+            r#"umgate_decisions_total{status="pended"} 1"#,
+        ];
+        for line in expect {
+            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+        }
+    }
+
+    #[test]
+    fn queue_depths_are_set_from_a_sample() {
+        let metrics = Metrics::new();
+        let depths = QueueDepths {
+            cases_by_status: vec![("pended".into(), 4)],
+            notifications_pending: 2,
+            timers_due: 1,
+            interchanges_pending: 0,
+        };
+        metrics.observe_queue_depths(&[CaseStatus::Pended], &depths);
+        let text = metrics.encode();
+        for line in [
+            r#"umgate_review_queue_cases{status="pended"} 4"#,
+            r#"umgate_queue_depth{queue="review"} 4"#,
+            r#"umgate_queue_depth{queue="notifications"} 2"#,
+            r#"umgate_queue_depth{queue="timers_due"} 1"#,
+            r#"umgate_queue_depth{queue="pending_interchanges"} 0"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 
 pub mod config;
 pub mod http;
+pub mod log_api;
 pub mod metrics;
+mod sampler;
 mod tls;
 
 use std::path::PathBuf;
@@ -47,6 +49,11 @@ pub struct Readiness {
 /// The HTTP router with its middleware (limits, logs, metrics), separate from binding so that
 /// tests can drive it without a socket.
 pub fn router(readiness: Readiness, limits: http::RequestLimits) -> Router {
+    router_with(readiness, limits, Router::new())
+}
+
+/// [`router`] with more routes (`api`), which go through the same middleware.
+pub fn router_with(readiness: Readiness, limits: http::RequestLimits, api: Router) -> Router {
     let ready = json!({
         "status": "ready",
         "database": readiness.database,
@@ -61,6 +68,7 @@ pub fn router(readiness: Readiness, limits: http::RequestLimits) -> Router {
             "/metrics",
             get(move || async move { ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics.encode()) }),
         )
+        .merge(api)
         .fallback(|| async { http::json_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(axum::middleware::from_fn_with_state(limits.clone(), http::observe))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -119,7 +127,9 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         plans = readiness.plans,
         "umgate listening"
     );
-    let app = router(readiness, limits);
+    let log_api = log_api::LogApi { store: store.clone(), admin_token: settings.log_api.admin_token.clone() };
+    let app = router_with(readiness, limits, log_api::routes(log_api));
+    let sampler = sampler::spawn(store.clone(), metrics.clone(), settings.log_api.queue_sample_interval);
     let grace = settings.shutdown_grace.value;
     match tls {
         Some(config) => {
@@ -131,6 +141,7 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
             run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
         }
     }
+    sampler.abort();
     store.close().await;
     tracing::info!("umgate stopped");
     Ok(())

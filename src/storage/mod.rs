@@ -11,11 +11,13 @@
 pub mod error;
 pub mod interchanges;
 mod line_authorizations;
+pub mod log_search;
 pub mod notifications;
 pub mod postgres;
 pub mod prefetch;
 pub mod providers;
 pub mod record;
+pub mod queue_depths;
 pub mod records;
 pub mod repository;
 pub mod sequences;

@@ -410,11 +410,11 @@ async fn insert_timers(
 }
 
 /// The stored form of a timestamp: fixed width, UTC, microseconds, so text order is time order.
-fn timestamp_text(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| StoreError::Corrupt { what: "timestamp" })
