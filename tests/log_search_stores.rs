@@ -16,6 +16,7 @@ use umgate::pipeline::log_index;
 use umgate::storage::log_search::{
     InterchangeContents, LogCursor, LogQuery, OutputQuery, PartyFilter, SetCount, parse_since, parse_until,
 };
+use umgate::storage::record::{Entry, Recording};
 use umgate::storage::{CaseRecord, NewInterchange, NewOutput, NewTimer, Party, Store};
 
 fn main() {
@@ -231,17 +232,23 @@ async fn answers_are_searchable_and_linked_to_their_interchange_and_cases(db: Te
         content: format!("{kind} answer {control}\r\n~").into_bytes(),
     };
     let cases = ["C-LOG-1".to_owned(), "C-LOG-2".to_owned()];
+    fn recording(id: i64, case_ids: &[String], at: DateTime<Utc>) -> Recording<'_> {
+        Recording {
+            entry: Entry::Logged { id, from_status: "received" },
+            to_status: "answered",
+            new_cases: &[],
+            case_ids,
+            advances: &[],
+            at,
+        }
+    }
     store
-        .record_answers(first, "answered", &[], &[output("999", "100000001"), output("278", "100000002")], &cases, t0())
+        .record_answers(&recording(first, &cases, t0()), &[output("999", "100000001"), output("278", "100000002")])
         .await?;
     store
         .record_answers(
-            second,
-            "answered",
-            &[],
+            &recording(second, &[], t0() + Duration::hours(1)),
             &[output("999", "100000003"), output("271", "100000004")],
-            &[],
-            t0() + Duration::hours(1),
         )
         .await?;
 
