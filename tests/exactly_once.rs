@@ -163,6 +163,7 @@ async fn two_responders_racing_record_an_interchange_once(db: TestDb) -> TestRes
             status: status::RECEIVED.into(),
             duplicate_of: None,
             content: captured.bytes.clone(),
+            contents: None,
         })
         .await?;
     let (a, b) = (responder(store_a.clone())?, responder(store_b.clone())?);

@@ -26,6 +26,7 @@ fn main() {
         pages_are_complete_ordered_and_stable_while_the_log_grows,
         answers_are_searchable_and_linked_to_their_interchange_and_cases,
         unsummarized_interchanges_are_backfilled_from_their_bytes,
+        a_summary_given_at_insert_is_searchable_at_once,
         queue_depths_count_what_waits,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
@@ -72,6 +73,7 @@ fn inbound(
         status: status.to_owned(),
         duplicate_of: None,
         content,
+        contents: None,
     }
 }
 
@@ -316,6 +318,22 @@ async fn unsummarized_interchanges_are_backfilled_from_their_bytes(db: TestDb) -
     ensure!(found == vec![logged[4], logged[2], logged[0]], "{found:?}");
     let fifth = store.interchange_summary(logged[4]).await?.unwrap().contents.unwrap();
     ensure!(fifth.sets == vec![SetCount { set_id: "278".into(), count: 5 }], "{fifth:?}");
+    Ok(())
+}
+
+async fn a_summary_given_at_insert_is_searchable_at_once(db: TestDb) -> TestResult {
+    let store = db.open().await?;
+    let sender = party("ZZ", "NEWLOG");
+    let bytes = x12("NEWLOG", "000000007", "278", 3);
+    let new = NewInterchange {
+        contents: Some(log_index::contents_of(&bytes)),
+        ..inbound(&sender, "000000007", t0(), "received", bytes)
+    };
+    let id = store.insert_interchange(&new).await?;
+    ensure!(store.interchanges_to_summarize(10).await?.is_empty());
+    ensure!(ids(&store, LogQuery { set_id: Some("278".into()), ..LogQuery::default() }).await? == vec![id]);
+    let contents = store.interchange_summary(id).await?.unwrap().contents.unwrap();
+    ensure!(contents.groups == 1 && contents.sets == vec![SetCount { set_id: "278".into(), count: 3 }], "{contents:?}");
     Ok(())
 }
 

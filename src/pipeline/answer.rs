@@ -59,6 +59,7 @@ pub(super) fn log_entry(file_name: &str, captured: &Captured) -> NewInterchange 
         status: status::RECEIVED.to_owned(),
         duplicate_of: None,
         content: captured.bytes.clone(),
+        contents: Some(super::log_index::contents_of(&captured.bytes)),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct NewInterchange {
     /// The original, when this one repeats its sender and control number with other content.
     pub duplicate_of: Option<i64>,
     pub content: Vec<u8>,
+    /// What it carries (groups, sets by ST01), for the log's search by type; `None` leaves it to
+    /// the backfill (`umgate log reindex`, the daemon's sampler).
+    pub contents: Option<super::log_search::InterchangeContents>,
 }
 
 /// A logged interchange without its content (what lookups by control number return).
@@ -119,31 +122,57 @@ fn party(qualifier: Option<String>, id: Option<String>) -> Option<Party> {
     }
 }
 
-/// Inserts a log entry through `$executor` (a pool or a transaction); its id.
+/// Inserts a log entry, and what it carries when known (the transaction log's search by type),
+/// through `$executor` (a transaction: the entry and its set rows go in together); its id.
 macro_rules! insert_entry {
     ($executor:expr, $new:expr, $received_at:expr) => {{
         const SQL: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, receiver_qualifier, receiver_id, \
-            control_number, received_at, content_sha256, file_name, byte_offset, status, duplicate_of, content) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+            control_number, received_at, content_sha256, file_name, byte_offset, status, duplicate_of, content, \
+            group_count, set_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
+        const SET: &str =
+            "INSERT INTO interchange_sets (interchange_id, set_id, set_count, received_at) VALUES ($1, $2, $3, $4)";
         let new: &NewInterchange = $new;
+        let received_at = $received_at;
         let (sender_qualifier, sender_id) = split(new.sender.as_ref());
         let (receiver_qualifier, receiver_id) = split(new.receiver.as_ref());
-        sqlx::query_scalar::<_, i64>(SQL)
+        let inserted = sqlx::query_scalar::<_, i64>(SQL)
             .bind(sender_qualifier)
             .bind(sender_id)
             .bind(receiver_qualifier)
             .bind(receiver_id)
             .bind(new.control_number.as_deref())
-            .bind($received_at)
+            .bind(&received_at)
             .bind(&new.content_sha256)
             .bind(&new.file_name)
             .bind(new.byte_offset)
             .bind(&new.status)
             .bind(new.duplicate_of)
             .bind(new.content.as_slice())
-            .fetch_one($executor)
+            .bind(new.contents.as_ref().map(|contents| contents.groups))
+            .bind(new.contents.as_ref().map(|contents| contents.set_total()))
+            .fetch_one(&mut *$executor)
             .await
-            .map_err(|error| log_error("insert interchange", error))
+            .map_err(|error| log_error("insert interchange", error));
+        match (inserted, &new.contents) {
+            (Ok(id), Some(contents)) => {
+                let mut outcome = Ok(id);
+                for set in &contents.sets {
+                    if let Err(error) = sqlx::query(SET)
+                        .bind(id)
+                        .bind(&set.set_id)
+                        .bind(set.count)
+                        .bind(&received_at)
+                        .execute(&mut *$executor)
+                        .await
+                    {
+                        outcome = Err(StoreError::database("insert interchange contents", error));
+                        break;
+                    }
+                }
+                outcome
+            }
+            (inserted, _) => inserted,
+        }
     }};
 }
 pub(super) use insert_entry;
@@ -152,10 +181,21 @@ impl Store {
     /// Logs an inbound interchange; returns its id. [`StoreError::Duplicate`] when an original
     /// (`duplicate_of` empty) with the same sender and control number exists.
     pub async fn insert_interchange(&self, new: &NewInterchange) -> Result<i64, StoreError> {
+        const OP: &str = "insert interchange";
         let received_at = to_stored_precision(new.received_at);
         match self {
-            Store::Sqlite(store) => insert_entry!(store.pool(), new, timestamp_text(received_at)),
-            Store::Postgres(store) => insert_entry!(store.pool(), new, received_at),
+            Store::Sqlite(store) => {
+                let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
+                let id = insert_entry!(tx, new, timestamp_text(received_at))?;
+                tx.commit().await.map_err(|error| StoreError::database(OP, error))?;
+                Ok(id)
+            }
+            Store::Postgres(store) => {
+                let mut tx = store.pool().begin().await.map_err(|error| StoreError::database(OP, error))?;
+                let id = insert_entry!(tx, new, received_at)?;
+                tx.commit().await.map_err(|error| StoreError::database(OP, error))?;
+                Ok(id)
+            }
         }
     }
 

@@ -79,7 +79,8 @@ macro_rules! steps {
                 }
                 Entry::New(new) => {
                     let new = NewInterchange { status: recording.to_status.to_owned(), ..new.clone() };
-                    insert_entry!(&mut **tx, &new, $stamp(to_stored_precision(new.received_at)))?
+                    let executor = &mut **tx;
+                    insert_entry!(executor, &new, $stamp(to_stored_precision(new.received_at)))?
                 }
             };
             $advance(&mut **tx, recording.advances).await?;
