@@ -13,6 +13,8 @@
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod partners;
+pub mod realtime;
 mod tls;
 
 use std::path::PathBuf;
@@ -47,6 +49,11 @@ pub struct Readiness {
 /// The HTTP router with its middleware (limits, logs, metrics), separate from binding so that
 /// tests can drive it without a socket.
 pub fn router(readiness: Readiness, limits: http::RequestLimits) -> Router {
+    router_with(readiness, limits, Router::new())
+}
+
+/// [`router`] with more routes (the real-time endpoints), under the same middleware.
+pub fn router_with(readiness: Readiness, limits: http::RequestLimits, routes: Router) -> Router {
     let ready = json!({
         "status": "ready",
         "database": readiness.database,
@@ -61,6 +68,7 @@ pub fn router(readiness: Readiness, limits: http::RequestLimits) -> Router {
             "/metrics",
             get(move || async move { ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics.encode()) }),
         )
+        .merge(routes)
         .fallback(|| async { http::json_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(axum::middleware::from_fn_with_state(limits.clone(), http::observe))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -119,7 +127,12 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         plans = readiness.plans,
         "umgate listening"
     );
-    let app = router(readiness, limits);
+    let guides = crate::grammar::GuideSet::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+    let partners = partners::PartnerDirectory::new(options.policy.partners());
+    let (gateway, worker) =
+        realtime::worker::Gateway::start(store.clone(), std::sync::Arc::new(options.policy), metrics.clone());
+    tracing::info!(partners = partners.len(), "real-time endpoints /v1/x12 and /v1/core ready");
+    let app = router_with(readiness, limits, realtime::routes(realtime::RealtimeState { gateway, guides }, partners));
     let grace = settings.shutdown_grace.value;
     match tls {
         Some(config) => {
@@ -131,6 +144,8 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
             run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
         }
     }
+    // The queued real-time interchanges are answered (and recorded) before the store closes.
+    worker.finish().await;
     store.close().await;
     tracing::info!("umgate stopped");
     Ok(())
