@@ -101,7 +101,19 @@ pub fn realtime(args: RealtimeArgs) -> anyhow::Result<ExitCode> {
             request
         })
         .collect();
+    // Authenticates once before the clock starts: the first verification of a partner's password
+    // is argon2 (tens of ms), the next ones are not (docs/decisions/0009), and a run measures the
+    // steady state. The body is not X12: answered 400 without being stored.
+    let warm_up = format!(
+        "POST /v1/x12 HTTP/1.1\r\nHost: {address}\r\nAuthorization: Basic {credentials}\r\n\
+         Content-Length: 7\r\n\r\nwarm-up"
+    );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let status = runtime.block_on(async {
+        let mut connection = Connection::open(&address).await.with_context(|| format!("connecting to {address}"))?;
+        connection.exchange(warm_up.as_bytes()).await
+    })?;
+    anyhow::ensure!(status == 400, "the warm-up request was answered {status}: check --user and the password");
     let report = runtime.block_on(run(&address, requests, args.rate, args.seconds))?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

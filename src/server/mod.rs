@@ -106,6 +106,13 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         request_timeout: settings.request_timeout.value,
         metrics: metrics.clone(),
     };
+    // Before binding: a daemon that listens is one that answers (and the decoy hash of the
+    // partner directory takes a few milliseconds).
+    let guides = crate::grammar::GuideSet::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+    let partners = partners::PartnerDirectory::new(options.policy.partners());
+    let (gateway, worker) =
+        realtime::worker::Gateway::start(store.clone(), std::sync::Arc::new(options.policy), metrics.clone());
+    tracing::info!(partners = partners.len(), "real-time endpoints /v1/x12 and /v1/core ready");
     let address = settings.listen.value;
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
         format!(
@@ -127,11 +134,6 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         plans = readiness.plans,
         "umgate listening"
     );
-    let guides = crate::grammar::GuideSet::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
-    let partners = partners::PartnerDirectory::new(options.policy.partners());
-    let (gateway, worker) =
-        realtime::worker::Gateway::start(store.clone(), std::sync::Arc::new(options.policy), metrics.clone());
-    tracing::info!(partners = partners.len(), "real-time endpoints /v1/x12 and /v1/core ready");
     let app = router_with(readiness, limits, realtime::routes(realtime::RealtimeState { gateway, guides }, partners));
     let grace = settings.shutdown_grace.value;
     match tls {

@@ -281,13 +281,12 @@ pub fn success_response(request: &CoreRequest, payload_type: &str, payload: Vec<
     }
 }
 
-/// The multipart body of a response, and its boundary (derived from the PayloadID and time, and
-/// checked not to occur in the payload).
+/// The multipart body of a response, and its boundary (derived from the PayloadID and time,
+/// lengthened until it does not occur in the payload).
 pub fn write_response(response: &CoreResponse) -> (Vec<u8>, String) {
-    let mut boundary = format!(
-        "umgate-core-{}",
-        crate::pipeline::answer::content_hash(format!("{}{}", response.payload_id, response.timestamp).as_bytes(),)
-    );
+    // RFC 2046: at most 70 characters.
+    let seed = format!("{}{}", response.payload_id, response.timestamp);
+    let mut boundary = format!("umgate-core-{}", &crate::pipeline::answer::content_hash(seed.as_bytes())[..40]);
     while response.payload.as_deref().is_some_and(|payload| find(payload, boundary.as_bytes()).is_some()) {
         boundary.push('x');
     }
@@ -414,6 +413,7 @@ mod tests {
         assert_eq!(get("ReceiverID"), b"CLEARINGHOUSE");
         assert_eq!(get("Payload"), b"ISA*answer~");
         assert_eq!(get("ErrorCode"), b"Success");
+        assert!(boundary.len() <= 70, "RFC 2046: {boundary}");
         let error = error_response(&fields_of(&request), &EnvelopeError::Required("SenderID"));
         assert_eq!((error.error_code.as_str(), error.payload.is_none()), ("SenderIDRequired", true));
     }
