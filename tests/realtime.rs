@@ -91,6 +91,35 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// A client of the daemon on `port` (for threads: the daemon stays with its owner).
+    fn probe(port: u16) -> Probe {
+        Probe { port }
+    }
+
+    fn get(&self, path: &str) -> anyhow::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())?;
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        Ok(answer)
+    }
+
+    fn post(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> anyhow::Result<Reply> {
+        Daemon::probe(self.port).post(path, headers, body)
+    }
+
+    fn x12(&self, credentials: Option<(&str, &str)>, body: &[u8]) -> anyhow::Result<Reply> {
+        Daemon::probe(self.port).x12(credentials, body)
+    }
+}
+
+/// An HTTP client of a daemon.
+struct Probe {
+    port: u16,
+}
+
+impl Probe {
     /// POSTs `body` to `path` with these headers; the status, headers (lower-case names) and body.
     fn post(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> anyhow::Result<Reply> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
@@ -335,6 +364,65 @@ async fn the_core_envelope_round_trips(db: TestDb) -> TestResult {
     Ok(())
 }
 
+/// The sample 278 under another ISA13 (and IEA02): a new interchange.
+fn renumbered(control: u32) -> Vec<u8> {
+    let text = String::from_utf8(sample("278-request-medical-oncology.x12")).unwrap();
+    let old = text[90..99].to_owned();
+    let number = format!("{control:09}");
+    let iea = text.rfind("IEA*").unwrap();
+    format!("{}{number}{}{}", &text[..90], &text[99..iea], text[iea..].replace(&old, &number)).into_bytes()
+}
+
+async fn requests_in_flight_at_sigterm_are_answered(db: TestDb) -> TestResult {
+    let mut daemon = Daemon::start(&db, None, &[])?;
+    // Credentials verified once (argon2), so that the requests below reach the worker together.
+    ensure!(daemon.x12(Some(DEMO), b"warm-up")?.status == 400);
+    let port = daemon.port;
+    let clients: Vec<_> = (1..=12)
+        .map(|n| {
+            std::thread::spawn(move || {
+                let probe = Daemon::probe(port);
+                probe.x12(Some(DEMO), &renumbered(500 + n)).map(|reply| reply.status)
+            })
+        })
+        .collect();
+    // All twelve connections accepted (plus the one asking), then the stop signal.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = daemon.get("/metrics")?;
+        let open = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("umgate_http_open_connections "))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        if open >= 13 {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the clients never connected:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = Command::new("kill").args(["-TERM", &daemon.child.id().to_string()]).status()?;
+    ensure!(killed.success());
+    for client in clients {
+        let status = client.join().map_err(|_| anyhow::anyhow!("client panicked"))??;
+        ensure!(status == 200, "a request in flight at SIGTERM got {status}:\n{}", daemon.stderr());
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = daemon.child.try_wait()? {
+            break status;
+        }
+        ensure!(Instant::now() < deadline, "still running after SIGTERM:\n{}", daemon.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    ensure!(status.code() == Some(0), "exit {status}:\n{}", daemon.stderr());
+    let log = daemon.stderr();
+    let stop = log.find("stop requested").context("stop logged")?;
+    ensure!(log[stop..].contains("status=200"), "no request was still in flight at SIGTERM:\n{log}");
+    ensure!(log[stop..].contains("real-time worker stopped"), "{log}");
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
@@ -345,6 +433,7 @@ fn main() {
         a_foreign_sender_is_403,
         bodies_that_are_not_one_interchange_are_400_and_big_ones_413,
         the_core_envelope_round_trips,
+        requests_in_flight_at_sigterm_are_answered,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }
