@@ -230,6 +230,12 @@ async fn a_278_gets_a_278_response_and_a_resubmission_the_same_bytes(db: TestDb)
     let again = daemon.x12(Some(DEMO), &request)?;
     ensure!(again.status == 200 && again.body == first.body, "resubmission: {again:?}");
     ensure!(cases_of(&db, "M000000001").await? == 1, "no second case");
+
+    // Same sender and ISA13, other content: refused with a TA1 025, not processed.
+    let other = String::from_utf8(request)?.replacen("REQ", "REX", 1);
+    let refused = daemon.x12(Some(DEMO), other.as_bytes())?;
+    ensure!(refused.status == 200 && refused.text().contains("*R*025~"), "{}", refused.text());
+    ensure!(cases_of(&db, "M000000001").await? == 1, "no case for the duplicate");
     Ok(())
 }
 
