@@ -8,8 +8,9 @@
 //! everything queued at once ([`MAX_BATCH`] at most) so that the whole group can move to a
 //! group-commit entry point (many requests, one transaction) by changing [`answer_group`] alone.
 //! The channel is bounded: when it is full, requests wait (and meet the request timeout, a 503)
-//! instead of piling up in memory. On shutdown the channel is closed, what was queued is still
-//! answered, then the task ends.
+//! instead of piling up in memory; a request whose client gave up before its turn is dropped
+//! unprocessed. On shutdown the channel is closed, what was queued is still answered, then the
+//! task ends.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -136,6 +137,16 @@ async fn answer_group(
     let outbound = Outbound { at: chrono::Local::now().naive_local(), line_break: b"\n".to_vec() };
     let responder = Responder::new(store.clone(), Arc::clone(policy), outbound, PipelineClock::System);
     for submission in group {
+        // The requester gave up (request timeout, closed connection) before its turn: nothing of it
+        // was stored or acknowledged, so it is dropped rather than answered to no one while live
+        // requests wait behind it. It may be sent again.
+        if submission.reply.is_closed() {
+            tracing::warn!(
+                source = %submission.source,
+                "real-time interchange abandoned by its requester before its turn: not processed"
+            );
+            continue;
+        }
         let outcome =
             crate::pipeline::process_interchange(&responder, numbers, &submission.source, &submission.captured).await;
         match &outcome {
@@ -161,5 +172,63 @@ async fn answer_group(
         }
         // The requester may have gone (timeout, closed connection): the answer is stored anyway.
         let _ = submission.reply.send(outcome);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::storage::Party;
+
+    async fn setup() -> (tempfile::TempDir, Store, Arc<Policy>, Captured) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let policy = Arc::new(Policy::load(std::path::Path::new("samples/umgate.toml")).unwrap());
+        let bytes = std::fs::read("samples/x12/270-active-pa-required.x12").unwrap();
+        let guides = crate::grammar::GuideSet::builtin().unwrap();
+        let captured = super::super::cut(&bytes, guides).pop().unwrap();
+        (dir, store, policy, captured)
+    }
+
+    async fn logged(store: &Store, captured: &Captured) -> usize {
+        let header = captured.report().header.as_ref().unwrap();
+        let sender = Party { qualifier: header.field(5).trim().into(), id: header.field(6).trim().into() };
+        store.interchanges_with_control_number(&sender, header.control_number().trim()).await.unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn a_submission_whose_requester_left_is_not_processed_and_a_live_one_is() {
+        let (_dir, store, policy, captured) = setup().await;
+        let (reply, answer) = oneshot::channel();
+        drop(answer);
+        let abandoned = Submission { source: "http/demo".into(), captured, queued_at: Instant::now(), reply };
+        let mut numbers = NumberSource::Store;
+        answer_group(&store, &policy, &mut numbers, &Metrics::new(), [abandoned].into_iter()).await;
+        let (_dir2, _, _, captured) = setup().await;
+        assert_eq!(logged(&store, &captured).await, 0, "nothing stored for the abandoned request");
+
+        let (reply, answer) = oneshot::channel();
+        let live = Submission { source: "http/demo".into(), captured, queued_at: Instant::now(), reply };
+        answer_group(&store, &policy, &mut numbers, &Metrics::new(), [live].into_iter()).await;
+        let disposition = answer.await.unwrap().unwrap();
+        assert!(matches!(disposition, Disposition::Answered { .. }), "{disposition:?}");
+        let (_dir3, _, _, captured) = setup().await;
+        assert_eq!(logged(&store, &captured).await, 1);
+    }
+
+    #[tokio::test]
+    async fn at_close_the_queued_submissions_are_answered_then_new_ones_refused() {
+        let (_dir, store, policy, captured) = setup().await;
+        let (gateway, worker) = Gateway::start(store.clone(), policy, Metrics::new());
+        let queued = {
+            let gateway = gateway.clone();
+            tokio::spawn(async move { gateway.submit("http/demo".into(), captured).await })
+        };
+        tokio::task::yield_now().await;
+        worker.finish().await;
+        assert!(matches!(queued.await.unwrap(), Ok(Disposition::Answered { .. })));
+        let (_dir2, _, _, captured) = setup().await;
+        assert!(matches!(gateway.submit("http/demo".into(), captured).await, Err(SubmitError::ShuttingDown)));
     }
 }
