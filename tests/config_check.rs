@@ -203,6 +203,22 @@ const CASES: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "umgate.toml",
+        "key = \"demo\"",
+        "key = \"demo\"\nhttp_username = \"demo\"\nhttp_password_hash = \"hunter2\"",
+        "http_password_hash =",
+        "partners[0].http_password_hash",
+        "is not a PHC string",
+    ),
+    (
+        "umgate.toml",
+        "key = \"demo\"",
+        "key = \"demo\"\nhttp_username = \"demo\"",
+        "http_username =",
+        "partners[0].http_username",
+        "needs http_password_hash too",
+    ),
+    (
+        "umgate.toml",
         "include = [\"plans/demo-plan.toml\"]",
         "include = [\"plans/demo-plan.toml\", \"plans/other.toml\"]",
         "include =",

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod config;
 mod log;
+mod partner;
 mod process;
 mod provider;
 mod review;
@@ -176,6 +178,12 @@ umgate notify --json --out outbox/ | jq '.delivered[].file'")]
     /// The UM policy configuration: health plans, lines of business, programs and their rules.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Trading partners: their HTTP credentials.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Load tools of our own (loopback benchmarks of the daemon).
+    #[command(subcommand, hide = true)]
+    Bench(bench::BenchCommand),
     /// Generate deterministic synthetic interchanges (fake people only) for benchmarks and tests:
     /// 278 prior-authorization requests (005010X217) or 270 eligibility inquiries (005010X279A1).
     ///
@@ -474,6 +482,17 @@ impl ReviewCommon {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Print the argon2 PHC string of a partner's HTTP password, for `[[partners]]
+    /// http_password_hash`. The password is read from a hidden prompt (twice) on a terminal,
+    /// else from the first line of stdin.
+    #[command(after_help = "Examples:\n  \
+umgate partner hash-password\n  \
+printf '%s\\n' \"$PASSWORD\" | umgate partner hash-password")]
+    HashPassword,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Load a configuration and every file it includes, and validate it all: syntax, types,
     /// unknown fields (typos), references (calendars, programs, upload profiles, cancer types),
@@ -621,6 +640,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Grammar(GrammarCommand::Check { dir }) => grammar_check(dir.as_deref()),
         Command::Config(ConfigCommand::Check { json, file }) => config::check(&file, json),
+        Command::Partner(PartnerCommand::HashPassword) => partner::hash_password(),
+        Command::Bench(bench::BenchCommand::Realtime(args)) => bench::realtime(args),
         Command::Validate { json, ack_dir, grammar, clock, files } => {
             let guides = grammar.load()?;
             let accepted = validate::run(validate::ValidateArgs {

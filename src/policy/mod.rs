@@ -9,6 +9,7 @@
 
 pub mod calendar;
 pub mod codes;
+pub mod credentials;
 pub mod error;
 mod load;
 pub mod model;

@@ -149,6 +149,10 @@ pub struct PartnerSettings {
     /// ISA06 sender IDs this partner sends with (optional).
     #[serde(default)]
     pub sender_ids: Vec<String>,
+    /// HTTP Basic user name of the partner on the daemon's endpoints (with `http_password_hash`).
+    pub http_username: Option<Spanned<String>>,
+    /// Argon2 PHC string of the partner's HTTP password (`umgate partner hash-password`).
+    pub http_password_hash: Option<Spanned<String>>,
 }
 
 /// A named holiday calendar: business days are Monday–Friday except these dates.

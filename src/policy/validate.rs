@@ -74,6 +74,7 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
                     "empty or duplicate partner key",
                 );
             }
+            check_partner_credentials(&partner, index, &policy.partners, file, diagnostics);
             policy.partners.push(partner);
         }
         merge_map(&mut calendar_defs, &mut origins.calendars, config.calendars, file, "calendars", diagnostics);
@@ -705,6 +706,53 @@ fn report_overlaps(
                         pa.key
                     ),
                 );
+            }
+        }
+    }
+}
+
+/// HTTP credentials of a partner: both fields or neither, a user name no other partner has, and a
+/// password hash the daemon can verify (an argon2 PHC string).
+fn check_partner_credentials(
+    partner: &super::model::PartnerSettings,
+    index: usize,
+    earlier: &[super::model::PartnerSettings],
+    file: usize,
+    diagnostics: &mut Diagnostics,
+) {
+    match (&partner.http_username, &partner.http_password_hash) {
+        (None, None) => {}
+        (Some(username), None) => diagnostics.error(
+            file,
+            username.span(),
+            format!("partners[{index}].http_username"),
+            "needs http_password_hash too (make one with `umgate partner hash-password`)",
+        ),
+        (None, Some(hash)) => diagnostics.error(
+            file,
+            hash.span(),
+            format!("partners[{index}].http_password_hash"),
+            "needs http_username too",
+        ),
+        (Some(username), Some(hash)) => {
+            let name = username.get_ref();
+            if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+                diagnostics.error(
+                    file,
+                    username.span(),
+                    format!("partners[{index}].http_username"),
+                    "must be non-empty, without ':' or control characters (HTTP Basic)",
+                );
+            } else if earlier.iter().any(|p| p.http_username.as_ref().is_some_and(|u| u.get_ref() == name)) {
+                diagnostics.error(
+                    file,
+                    username.span(),
+                    format!("partners[{index}].http_username"),
+                    "is already the user name of another partner",
+                );
+            }
+            if let Err(problem) = crate::policy::credentials::check_password_hash(hash.get_ref()) {
+                diagnostics.error(file, hash.span(), format!("partners[{index}].http_password_hash"), problem);
             }
         }
     }

@@ -14,6 +14,8 @@ pub mod config;
 pub mod http;
 pub mod log_api;
 pub mod metrics;
+pub mod partners;
+pub mod realtime;
 mod sampler;
 mod tls;
 
@@ -106,6 +108,13 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         request_timeout: settings.request_timeout.value,
         metrics: metrics.clone(),
     };
+    // Before binding: a daemon that listens is one that answers (and the decoy hash of the
+    // partner directory takes a few milliseconds).
+    let guides = crate::grammar::GuideSet::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+    let partners = partners::PartnerDirectory::new(options.policy.partners());
+    let (gateway, worker) =
+        realtime::worker::Gateway::start(store.clone(), std::sync::Arc::new(options.policy), metrics.clone());
+    tracing::info!(partners = partners.len(), "real-time endpoints /v1/x12 and /v1/core ready");
     let address = settings.listen.value;
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
         format!(
@@ -128,7 +137,9 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         "umgate listening"
     );
     let log_api = log_api::LogApi { store: store.clone(), admin_token: settings.log_api.admin_token.clone() };
-    let app = router_with(readiness, limits, log_api::routes(log_api));
+    let api = log_api::routes(log_api)
+        .merge(realtime::routes(realtime::RealtimeState { gateway, guides }, partners));
+    let app = router_with(readiness, limits, api);
     let sampler = sampler::spawn(store.clone(), metrics.clone(), settings.log_api.queue_sample_interval);
     let grace = settings.shutdown_grace.value;
     match tls {
@@ -142,6 +153,8 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         }
     }
     sampler.abort();
+    // The queued real-time interchanges are answered (and recorded) before the store closes.
+    worker.finish().await;
     store.close().await;
     tracing::info!("umgate stopped");
     Ok(())
