@@ -5,6 +5,8 @@
 //!   sequences advanced once, without gaps;
 //! - a group of single-request interchanges (the real-time path's group commit) is answered byte
 //!   for byte as one at a time, resubmission within the group included;
+//! - another writer taking numbers while `umgate process` runs: recordings that meet it are
+//!   decided again, every interchange is answered once, no number is given twice;
 //! - `umgate process` killed with SIGKILL at several points and run again on the same file (fixed
 //!   clock, store numbering) writes answers byte-identical to an uninterrupted run, with the same
 //!   cases and the same sequence values (no gap).
@@ -383,12 +385,59 @@ async fn a_group_is_answered_like_one_at_a_time_and_recorded_together(db: TestDb
     Ok(())
 }
 
+async fn numbers_taken_by_another_writer_meanwhile_are_never_given_twice(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (batch, roster, providers) = generate(dir.path(), 600, 20)?;
+    let url = db.url();
+    import(&url, &roster, &providers)?;
+    let out = dir.path().join("out");
+    let args = process_args(&out, &batch);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = umgate(&url, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    // Another writer (another instance, a reviewer's command) takes case numbers while the batch
+    // runs: the batch's recordings that meet it are decided again with fresh numbers.
+    let store = db.open().await?;
+    // Fewer takes than an interchange's attempts (8): even all meeting one interchange, it is
+    // answered.
+    let mut taken = Vec::new();
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        taken.push(store.next_value(CASE_NUMBER_SEQUENCE).await?);
+    }
+    let output = child.wait_with_output()?;
+    ensure!(output.status.code() == Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    ensure!(summary["answered"] == 30 && summary["cases_created"] == 600, "{summary}");
+    ensure!(case_count(&url).await? == 600, "one case per request");
+    // Every case number in the answers is distinct and none is one the other writer got.
+    let mut numbers: Vec<i64> = Vec::new();
+    for bytes in read_dir(&out).values() {
+        let text = String::from_utf8_lossy(bytes);
+        numbers.extend(
+            text.split('~')
+                .filter_map(|segment| segment.trim().strip_prefix("REF*NT*C"))
+                .filter_map(|rest| rest.parse::<i64>().ok()),
+        );
+    }
+    let total = numbers.len();
+    numbers.sort_unstable();
+    numbers.dedup();
+    ensure!(numbers.len() == total && total == 600, "{total} case numbers, {} distinct", numbers.len());
+    ensure!(taken.iter().all(|number| numbers.binary_search(number).is_err()), "a number given twice");
+    // The other writer took its numbers in the middle of the batch (else this proved nothing).
+    let last = numbers.last().copied().unwrap_or_default();
+    ensure!(taken.iter().any(|number| *number < last), "taken {taken:?}, the batch's last {last}");
+    store.close().await;
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
         two_responders_racing_record_an_interchange_once,
         a_killed_run_started_again_answers_byte_for_byte_like_an_uninterrupted_one,
         a_group_is_answered_like_one_at_a_time_and_recorded_together,
+        numbers_taken_by_another_writer_meanwhile_are_never_given_twice,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }

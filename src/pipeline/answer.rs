@@ -210,7 +210,7 @@ async fn answer_once(
 }
 
 /// The outcome of a recording task (a panic in it goes on in the caller).
-pub(super) fn joined(outcome: Result<Result<(), PipelineError>, tokio::task::JoinError>) -> Result<(), PipelineError> {
+pub(super) fn joined<T>(outcome: Result<Result<T, PipelineError>, tokio::task::JoinError>) -> Result<T, PipelineError> {
     match outcome {
         Ok(recorded) => recorded,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),

@@ -194,8 +194,8 @@ async fn finish(
     summary: &mut Summary,
     (file_name, mut captured, mut flight): (String, Captured, overlap::InFlight),
 ) -> Result<bool, PipelineError> {
-    if overlap::settle(responder, &mut flight).await.is_ok() {
-        let disposition = Disposition::Answered { answers: flight.answers, new_cases: flight.new_cases };
+    if let Ok(answers) = overlap::settle(responder, &mut flight).await {
+        let disposition = Disposition::Answered { answers, new_cases: flight.new_cases };
         emit(summary, options, &file_name, &captured, &disposition)?;
         release(captured);
         return Ok(true);

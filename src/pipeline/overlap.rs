@@ -19,14 +19,14 @@
 
 use chrono::Utc;
 
-use super::answer::{AbortOnDrop, is_new, joined, log_entry, outputs_of};
+use super::answer::{AbortOnDrop, is_new, joined, log_entry};
 use super::batch::NewCases;
 use super::numbers::NumberSource;
 use super::respond::{Answer, Responder};
 use super::{Captured, PipelineError};
 use crate::storage::interchanges::status;
 use crate::storage::record::Entry;
-use crate::storage::{Advance, NewInterchange, Party, Recording};
+use crate::storage::{Advance, NewInterchange, NewOutput, Party, Recording};
 
 /// A new interchange decided and written, not yet recorded.
 #[derive(Debug)]
@@ -41,9 +41,8 @@ pub struct Prepared {
 
 /// An interchange whose recording runs on the runtime.
 pub struct InFlight {
-    recording: AbortOnDrop<Result<(), PipelineError>>,
+    recording: AbortOnDrop<Result<Vec<Answer>, PipelineError>>,
     key: (Option<Party>, Option<String>),
-    pub answers: Vec<Answer>,
     pub new_cases: usize,
     /// The number source before this interchange took from it: a failed recording is answered
     /// again from there.
@@ -93,12 +92,13 @@ pub async fn start(responder: &Responder, prepared: Prepared) -> InFlight {
     let Prepared { new, answers, new_cases, case_ids, advances, numbers_before } = prepared;
     let gate = responder.recording_gate().lock_owned().await;
     let recorder = responder.store().clone();
-    let outputs = outputs_of(&answers);
     let key = (new.sender.clone(), new.control_number.clone());
     let new_count = new_cases.len();
+    // The answers move into the recording and come back with its outcome: not copied.
     let recording = AbortOnDrop(tokio::spawn(async move {
         let _gate = gate;
         let new_cases = new_cases.into_records()?;
+        let outputs: Vec<NewOutput> = answers.into_iter().map(Answer::into_output).collect();
         let recording = Recording {
             entry: Entry::New(&new),
             to_status: status::ANSWERED,
@@ -108,18 +108,18 @@ pub async fn start(responder: &Responder, prepared: Prepared) -> InFlight {
             at: Utc::now(),
         };
         recorder.record_answers(&recording, &outputs).await?;
-        Ok::<(), PipelineError>(())
+        Ok::<_, PipelineError>(outputs.into_iter().map(Answer::from_output).collect())
     }));
-    InFlight { recording, key, answers, new_cases: new_count, numbers_before }
+    InFlight { recording, key, new_cases: new_count, numbers_before }
 }
 
-/// Waits for a recording. `Ok(answers, new cases)` once committed (its cases settled); on an
-/// error every held case and number is dropped: the caller answers the interchange again one
-/// at a time from `numbers_before`.
-pub async fn settle(responder: &Responder, in_flight: &mut InFlight) -> Result<(), PipelineError> {
+/// Waits for a recording: its answers once committed (its cases settled); on an error every
+/// held case and number is dropped, and the caller answers the interchange again one at a time
+/// from `numbers_before`.
+pub async fn settle(responder: &Responder, in_flight: &mut InFlight) -> Result<Vec<Answer>, PipelineError> {
     let outcome = joined((&mut in_flight.recording.0).await);
     match &outcome {
-        Ok(()) => responder.settle_new_cases(),
+        Ok(_) => responder.settle_new_cases(),
         Err(_) => responder.discard_new_cases(),
     }
     outcome

@@ -22,7 +22,7 @@ use crate::domain::{Case, CaseService, Clock, UmPolicy};
 use crate::mapping::tree::{InterchangeTrees, SetTree};
 use crate::mapping::{x215, x217, x279};
 use crate::policy::Policy;
-use crate::storage::{Advance, Store, StoreError};
+use crate::storage::{Advance, NewOutput, Store, StoreError};
 
 /// One answer interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,18 @@ pub struct Answer {
     /// Its ISA13.
     pub control_number: String,
     pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The answer as the store records it (its bytes moved, not copied).
+    pub fn into_output(self) -> NewOutput {
+        NewOutput { kind: self.kind, control_number: self.control_number, content: self.bytes }
+    }
+
+    /// A recorded answer back (its bytes moved).
+    pub fn from_output(output: NewOutput) -> Answer {
+        Answer { kind: output.kind, control_number: output.control_number, bytes: output.content }
+    }
 }
 
 /// An answer with its ISA13 read back from its own ISA (fixed width: bytes 90..99).

@@ -16,8 +16,10 @@ use sqlx::{Sqlite, Transaction};
 use super::error::{StoreError, write_error};
 use super::records::{JsonDocument, NewCase};
 
-/// Cases per statement.
-const CHUNK: usize = 500;
+/// Cases per statement: small enough that the JSON text of one statement stays a few hundred
+/// kilobytes while the next interchange is decided beside it (memory), large enough that the
+/// statements of a 1,000-request interchange stay few.
+const CHUNK: usize = 100;
 
 #[derive(Serialize)]
 struct CaseRow<'a> {
