@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod http;
+pub mod mailbox;
 pub mod metrics;
 mod tls;
 
@@ -34,6 +35,8 @@ pub struct ServeOptions {
     pub policy: crate::policy::Policy,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Batch mailboxes: poll interval, lease length (src/server/mailbox/config.rs).
+    pub mailbox: mailbox::MailboxConfig,
 }
 
 /// What the readiness endpoint reports: what the daemon opened at start.
@@ -119,18 +122,50 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         plans = readiness.plans,
         "umgate listening"
     );
+    let mailboxes = mailbox::Mailbox::start(
+        mailbox::MailboxSetup {
+            data_dir: options.data_dir.clone(),
+            database_url: options.database_url.clone(),
+            policy: std::sync::Arc::new(options.policy.clone()),
+            config: options.mailbox.clone(),
+        },
+        store.clone(),
+    )
+    .await?;
     let app = router(readiness, limits);
     let grace = settings.shutdown_grace.value;
-    match tls {
-        Some(config) => {
-            let listener = http::CountedListener::new(tls::TlsListener::new(listener, config), metrics.clone());
-            run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
-        }
-        None => {
-            let listener = http::CountedListener::new(listener, metrics.clone());
-            run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
-        }
-    }
+    // One stop signal for both: the HTTP server and the mailboxes wind down together.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let signal_tx = std::sync::Arc::clone(&stop_tx);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = signal_tx.send(true);
+    });
+    let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    };
+    let mailboxes_stopped = async {
+        stopped(stop_rx.clone()).await;
+        mailboxes.shutdown(grace).await;
+    };
+    let served = async {
+        let served = match tls {
+            Some(config) => {
+                let listener = http::CountedListener::new(tls::TlsListener::new(listener, config), metrics.clone());
+                run_until_stopped(axum::serve(listener, app), stopped(stop_rx.clone()), grace, &metrics).await
+            }
+            None => {
+                let listener = http::CountedListener::new(listener, metrics.clone());
+                run_until_stopped(axum::serve(listener, app), stopped(stop_rx.clone()), grace, &metrics).await
+            }
+        };
+        // A server that failed stops the mailboxes too.
+        let _ = stop_tx.send(true);
+        served
+    };
+    let (served, ()) = tokio::join!(served, mailboxes_stopped);
+    served?;
     store.close().await;
     tracing::info!("umgate stopped");
     Ok(())
