@@ -259,6 +259,13 @@ impl Worker {
         let options =
             BatchOptions { files: &files, out_dir: Some(staged), guides: self.shared.guides, progress: false };
         match crate::pipeline::run(&self.runtime, &responder, &mut numbers, &options) {
+            // Kept in the interchange log as received, but nothing in it can be answered.
+            Ok(summary) if summary.interchanges == 0 => Outcome::BadFile("the file holds no interchange".into()),
+            Ok(summary) if summary.answers_written == 0 && summary.interchanges_rejected > 0 => Outcome::BadFile(
+                "no X12 interchange could be read: nothing starts with a readable ISA segment, so no \
+                 acknowledgment can be addressed"
+                    .into(),
+            ),
             Ok(summary) => Outcome::Done(summary),
             Err(error @ (PipelineError::Open { .. } | PipelineError::Read { .. })) => {
                 Outcome::BadFile(error.to_string())

@@ -1,0 +1,227 @@
+//! Batch mailboxes through the real `umgate serve`, on SQLite and PostgreSQL: a batch dropped
+//! into the inbox is answered in the outbox exactly as `umgate process` answers it; a file that is
+//! not X12 goes to failed/ with a note; kill -9 at random points and restarts end with the outbox
+//! and the database of an uninterrupted run; SIGTERM mid-batch exits 0 and a restart finishes the
+//! job; two instances sharing one mailbox and one database process every interchange once.
+//! The HTTP batch routes are driven through their router with the mailbox worker running.
+#![allow(clippy::unwrap_used)]
+
+mod mailbox_support;
+mod stores_support;
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::ensure;
+use mailbox_support::{Daemon, differences, drop_into, files, generate, jobs, snapshot, umgate, wait_for};
+use stores_support::{TestDb, TestResult};
+
+/// Waits until the job of `name` is done and the file archived.
+fn wait_archived(data: &Path, name: &str, limit: Duration, daemon: &Daemon) -> TestResult {
+    let archived = data.join("mailboxes/demo/archive").join(name);
+    wait_for(limit, &format!("{name} archived"), || archived.exists())
+        .map_err(|error| anyhow::anyhow!("{error}\n{}", daemon.log_text()))
+}
+
+/// The uninterrupted run: one daemon on a fresh SQLite database. Its outbox and database.
+struct Reference {
+    outbox: std::collections::BTreeMap<String, Vec<u8>>,
+    database: std::collections::BTreeMap<&'static str, Vec<String>>,
+    elapsed: Duration,
+}
+
+async fn reference_run(dir: &Path, batch: &Path, roster: &Path) -> anyhow::Result<Reference> {
+    let data = dir.join("reference-data");
+    let url = format!("sqlite://{}", dir.join("reference.db").display());
+    umgate(&url, &["roster", "import", roster.to_str().unwrap()])?;
+    let daemon = Daemon::start(&data, &url, "reference.log", &[])?;
+    let started = Instant::now();
+    drop_into(&data.join("mailboxes/demo/inbox"), batch, "batch.x12")?;
+    wait_archived(&data, "batch.x12", Duration::from_secs(300), &daemon)?;
+    let elapsed = started.elapsed();
+    drop(daemon);
+    Ok(Reference { outbox: files(&data.join("mailboxes/demo/outbox")), database: snapshot(&url).await?, elapsed })
+}
+
+async fn dropped_batch_is_answered_like_process(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (batch, roster) = generate(dir.path(), 2000)?;
+    umgate(&db.url(), &["roster", "import", roster.to_str().unwrap()])?;
+    let data = dir.path().join("data");
+    let daemon = Daemon::start(&data, &db.url(), "serve.log", &[])?;
+    for kind in ["inbox", "outbox", "archive", "failed"] {
+        ensure!(data.join("mailboxes/demo").join(kind).is_dir(), "mailboxes/demo/{kind} created at start");
+    }
+    let inbox = data.join("mailboxes/demo/inbox");
+    // An upload in progress is left alone.
+    std::fs::write(inbox.join("upload.x12.part"), b"ISA*00*")?;
+    drop_into(&inbox, &batch, "batch.x12")?;
+    std::fs::write(dir.path().join("notes.txt"), b"these are not the interchanges you are looking for\n")?;
+    drop_into(&inbox, &dir.path().join("notes.txt"), "notes.txt")?;
+    wait_archived(&data, "batch.x12", Duration::from_secs(120), &daemon)?;
+    let note = data.join("mailboxes/demo/failed/notes.txt.error.json");
+    wait_for(Duration::from_secs(60), "notes.txt in failed/", || note.exists())?;
+    ensure!(data.join("mailboxes/demo/failed/notes.txt").exists(), "the bad file is kept in failed/");
+    let note: serde_json::Value = serde_json::from_slice(&std::fs::read(&note)?)?;
+    ensure!(note["file"] == "notes.txt" && note["what_to_do"].as_str().is_some_and(|t| t.contains("inbox/")), "{note}");
+    ensure!(inbox.join("upload.x12.part").exists(), "an upload in progress is not claimed");
+    let states = jobs(&db.url()).await?;
+    ensure!(states == ["done|1|batch.x12", "failed|1|notes.txt"], "jobs: {states:?}");
+
+    // The same file through `umgate process` on a fresh database: the same answers, byte for byte.
+    let outbox = files(&data.join("mailboxes/demo/outbox"));
+    let fresh = format!("sqlite://{}", dir.path().join("process.db").display());
+    umgate(&fresh, &["roster", "import", roster.to_str().unwrap()])?;
+    let out = dir.path().join("process-out");
+    let batch_copy = dir.path().join("batch.x12");
+    std::fs::copy(&batch, &batch_copy)?;
+    umgate(&fresh, &["process", "--out", out.to_str().unwrap(), batch_copy.to_str().unwrap()])?;
+    let expected = files(&out);
+    ensure!(expected.len() == 4, "two interchanges, a 999 and a 278 each: {:?}", expected.keys());
+    ensure!(
+        outbox.keys().collect::<Vec<_>>() == expected.keys().collect::<Vec<_>>(),
+        "{:?} vs {:?}",
+        outbox.keys(),
+        expected.keys()
+    );
+    for (name, bytes) in &expected {
+        ensure!(outbox.get(name) == Some(bytes), "{name} differs from umgate process's");
+    }
+    // Validator-clean: our validator accepts every answer.
+    let mut args = vec!["validate".to_owned()];
+    args.extend(outbox.keys().map(|name| data.join("mailboxes/demo/outbox").join(name).display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    umgate(&fresh, &args)?;
+    Ok(())
+}
+
+/// A pseudo-random number in `0..bound` (the seed is printed: a failure can be replayed).
+fn pick(seed: &mut u64, bound: u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed % bound.max(1)
+}
+
+async fn kill9_at_random_points_then_restart_matches_an_uninterrupted_run(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (batch, roster) = generate(dir.path(), 10_000)?;
+    let reference = reference_run(dir.path(), &batch, &roster).await?;
+    umgate(&db.url(), &["roster", "import", roster.to_str().unwrap()])?;
+    let data = dir.path().join("data");
+    let mut seed = std::env::var("UMGATE_CRASH_SEED")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1);
+    eprintln!("crash seed {seed} (replay with UMGATE_CRASH_SEED={seed})");
+    let lease = [("UMGATE_MAILBOX_LEASE_SECONDS", "1")];
+    let mut daemon = Daemon::start(&data, &db.url(), "serve.log", &lease)?;
+    drop_into(&data.join("mailboxes/demo/inbox"), &batch, "batch.x12")?;
+    let window = u64::try_from(reference.elapsed.as_millis()).unwrap_or(10_000);
+    for trial in 0..3 {
+        let delay = 200 + pick(&mut seed, window * 3 / 4);
+        std::thread::sleep(Duration::from_millis(delay));
+        daemon.kill9();
+        eprintln!("trial {trial}: SIGKILL after {delay} ms");
+        daemon = Daemon::start(&data, &db.url(), "serve.log", &lease)?;
+    }
+    wait_archived(&data, "batch.x12", Duration::from_secs(300), &daemon)?;
+    drop(daemon);
+    let outbox = files(&data.join("mailboxes/demo/outbox"));
+    ensure!(
+        outbox.keys().collect::<Vec<_>>() == reference.outbox.keys().collect::<Vec<_>>(),
+        "answer files: {:?} vs {:?}",
+        outbox.keys(),
+        reference.outbox.keys()
+    );
+    for (name, bytes) in &reference.outbox {
+        ensure!(outbox.get(name) == Some(bytes), "{name} differs from the uninterrupted run's");
+    }
+    let database = snapshot(&db.url()).await?;
+    for (table, expected) in &reference.database {
+        let found = &database[table];
+        ensure!(found == expected, "{table} differs from the uninterrupted run's: {}", differences(found, expected));
+    }
+    let states = jobs(&db.url()).await?;
+    ensure!(states.len() == 1 && states[0].starts_with("done|"), "one job, done: {states:?}");
+    Ok(())
+}
+
+async fn sigterm_mid_batch_exits_0_and_a_restart_finishes_the_job(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (batch, roster) = generate(dir.path(), 10_000)?;
+    umgate(&db.url(), &["roster", "import", roster.to_str().unwrap()])?;
+    let data = dir.path().join("data");
+    let grace = [("UMGATE_SHUTDOWN_GRACE_SECONDS", "1")];
+    let mut daemon = Daemon::start(&data, &db.url(), "serve.log", &grace)?;
+    drop_into(&data.join("mailboxes/demo/inbox"), &batch, "batch.x12")?;
+    wait_for(Duration::from_secs(30), "the job to start", || daemon.log_text().contains("mailbox: processing"))?;
+    std::thread::sleep(Duration::from_millis(1500));
+    daemon.terminate()?;
+    let status = daemon.wait_exit(Duration::from_secs(15))?;
+    ensure!(status.code() == Some(0), "exit {status}:\n{}", daemon.log_text());
+    ensure!(daemon.log_text().contains("given back"), "the unfinished job is released:\n{}", daemon.log_text());
+    let states = jobs(&db.url()).await?;
+    ensure!(states == ["queued|1|batch.x12"], "released, not done: {states:?}");
+    ensure!(!data.join("mailboxes/demo/archive/batch.x12").exists(), "not archived before it is done");
+
+    let daemon = Daemon::start(&data, &db.url(), "serve.log", &[])?;
+    wait_archived(&data, "batch.x12", Duration::from_secs(300), &daemon)?;
+    let states = jobs(&db.url()).await?;
+    ensure!(states == ["done|2|batch.x12"], "finished by the restart: {states:?}");
+    let database = snapshot(&db.url()).await?;
+    let answered = database["interchanges"].iter().filter(|line| line.contains("|answered|")).count();
+    ensure!(answered == 10 && database["interchanges"].len() == 10, "{:?}", database["interchanges"]);
+    let outbox = files(&data.join("mailboxes/demo/outbox"));
+    ensure!(outbox.len() == 20, "a 999 and a 278 per interchange: {:?}", outbox.keys());
+    Ok(())
+}
+
+async fn two_instances_share_one_mailbox(db: TestDb) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (batch, roster) = generate(dir.path(), 1000)?;
+    umgate(&db.url(), &["roster", "import", roster.to_str().unwrap()])?;
+    let data = dir.path().join("data");
+    let first = Daemon::start(&data, &db.url(), "first.log", &[])?;
+    let second = Daemon::start(&data, &db.url(), "second.log", &[])?;
+    // Six files with the same interchanges would be resubmissions: each gets its own ISA13s.
+    let inbox = data.join("mailboxes/demo/inbox");
+    let text = std::fs::read_to_string(&batch)?;
+    for n in 1..=6 {
+        let isa13 = format!("{:09}", 100 + n);
+        let renumbered = text
+            .replace("*000000001*0*", &format!("*{isa13}*0*"))
+            .replace("IEA*1*000000001~", &format!("IEA*1*{isa13}~"));
+        let source = dir.path().join(format!("b{n}.x12"));
+        std::fs::write(&source, renumbered)?;
+        drop_into(&inbox, &source, &format!("b{n}.x12"))?;
+    }
+    for n in 1..=6 {
+        wait_archived(&data, &format!("b{n}.x12"), Duration::from_secs(120), &first)?;
+    }
+    let states = jobs(&db.url()).await?;
+    ensure!(states.len() == 6 && states.iter().all(|s| s.starts_with("done|1|")), "each file once: {states:?}");
+    let (one, two) =
+        (first.log_text().matches("mailbox: done").count(), second.log_text().matches("mailbox: done").count());
+    ensure!(one + two == 6, "six jobs done in all: {one} + {two}");
+    let database = snapshot(&db.url()).await?;
+    ensure!(database["interchanges"].len() == 6, "{:?}", database["interchanges"]);
+    ensure!(database["interchanges"].iter().all(|line| line.contains("|answered|")), "{:?}", database["interchanges"]);
+    // Answered once each: one 999 and one 278 per interchange in the log, never more.
+    let outputs = &database["interchange_outputs"];
+    ensure!(outputs.len() == 12, "{outputs:?}");
+    let outbox = files(&data.join("mailboxes/demo/outbox"));
+    ensure!(outbox.len() == 12, "a 999 and a 278 per file: {:?}", outbox.keys());
+    Ok(())
+}
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let tests = store_tests![
+        dropped_batch_is_answered_like_process,
+        kill9_at_random_points_then_restart_matches_an_uninterrupted_run,
+        sigterm_mid_batch_exits_0_and_a_restart_finishes_the_job,
+        two_instances_share_one_mailbox,
+    ];
+    libtest_mimic::run(&args, stores_support::trials(tests)).exit();
+}
