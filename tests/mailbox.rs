@@ -92,6 +92,17 @@ async fn dropped_batch_is_answered_like_process(db: TestDb) -> TestResult {
     args.extend(outbox.keys().map(|name| data.join("mailboxes/demo/outbox").join(name).display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     umgate(&fresh, &args)?;
+
+    // A pended case decided by a reviewer: its later 278 response reaches this partner's outbox.
+    let queue = umgate(&db.url(), &["review", "queue", "--json", "--limit", "1"])?;
+    let first: serde_json::Value = serde_json::from_slice(queue.stdout.split(|b| *b == b'\n').next().unwrap_or(b""))?;
+    let case_id = first["id"].as_str().unwrap_or_default().to_owned();
+    ensure!(!case_id.is_empty(), "a pended case in the generated batch: {first}");
+    umgate(&db.url(), &["review", "decide", &case_id, "--decision", "approve", "--reviewer", "nurse-7"])?;
+    let outbox_dir = data.join("mailboxes/demo/outbox");
+    let later = |name: &String| name.starts_with("notification.") && name.contains(&format!(".{case_id}.278."));
+    wait_for(Duration::from_secs(30), "the later 278 in the outbox", || files(&outbox_dir).keys().any(later))
+        .map_err(|error| anyhow::anyhow!("{error}\n{}", daemon.log_text()))?;
     Ok(())
 }
 
@@ -248,6 +259,84 @@ async fn two_instances_share_one_mailbox(db: TestDb) -> TestResult {
     Ok(())
 }
 
+/// One request through a router: status and body.
+async fn call(app: &axum::Router, request: axum::http::Request<axum::body::Body>) -> (u16, Vec<u8>) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+    let status = response.status().as_u16();
+    (status, axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default().to_vec())
+}
+
+fn get(path: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap()
+}
+
+async fn http_batches_submit_status_answers(db: TestDb) -> TestResult {
+    use umgate::server::mailbox::batches::{BatchPartner, router};
+    use umgate::server::mailbox::{Mailbox, MailboxConfig, MailboxSetup};
+    let dir = tempfile::tempdir()?;
+    let (batch, _) = generate(dir.path(), 1000)?;
+    let policy = umgate::policy::Policy::load(mailbox_support::root().join("samples/umgate.toml"))
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let config = MailboxConfig {
+        poll_interval: Duration::from_millis(50),
+        fixed_time: chrono::NaiveDateTime::parse_from_str(mailbox_support::FIXED_TIME, "%Y-%m-%dT%H:%M").ok(),
+        ..MailboxConfig::default()
+    };
+    let data = dir.path().join("data");
+    let setup =
+        MailboxSetup { data_dir: data.clone(), database_url: db.url(), policy: std::sync::Arc::new(policy), config };
+    let store = db.open().await?;
+    let mailbox = Mailbox::start(setup, store).await?;
+    let routes = router(mailbox.batches_state());
+    let as_demo = routes.clone().layer(axum::Extension(BatchPartner("demo".into())));
+    let post = |body: Vec<u8>| {
+        axum::http::Request::post("/v1/partners/demo/batches")
+            .header("content-type", "application/edi-x12")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // Only the authenticated partner, and only its own batches.
+    ensure!(call(&routes, post(b"ISA".to_vec())).await.0 == 401, "no partner: 401");
+    let as_other = routes.clone().layer(axum::Extension(BatchPartner("other".into())));
+    ensure!(call(&as_other, post(b"ISA".to_vec())).await.0 == 403, "another partner's path: 403");
+    ensure!(call(&as_demo, post(Vec::new())).await.0 == 400, "an empty body: 400");
+
+    let bytes = std::fs::read(&batch)?;
+    let (status, body) = call(&as_demo, post(bytes.clone())).await;
+    ensure!(status == 202, "{status}: {}", String::from_utf8_lossy(&body));
+    let accepted: serde_json::Value = serde_json::from_slice(&body)?;
+    let id = accepted["id"].as_i64().unwrap_or_default();
+    ensure!(accepted["size_bytes"] == bytes.len() as u64, "{accepted}");
+    let status_path = format!("/v1/partners/demo/batches/{id}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let job = loop {
+        let (code, body) = call(&as_demo, get(&status_path)).await;
+        ensure!(code == 200, "status {code}");
+        let job: serde_json::Value = serde_json::from_slice(&body)?;
+        if job["status"] == "done" {
+            break job;
+        }
+        ensure!(Instant::now() < deadline && job["status"] != "failed", "{job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    ensure!(job["summary"]["sets_accepted"] == 1000 && job["source"] == "http", "{job}");
+    let (code, body) = call(&as_demo, get(&format!("{status_path}/answers"))).await;
+    let listed: serde_json::Value = serde_json::from_slice(&body)?;
+    let names: Vec<String> =
+        listed["answers"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect();
+    ensure!(code == 200 && names.len() == 2, "a 999 and a 278: {listed}");
+    let outbox = files(&data.join("mailboxes/demo/outbox"));
+    for name in &names {
+        let (code, body) = call(&as_demo, get(&format!("{status_path}/answers/{name}"))).await;
+        ensure!(code == 200 && Some(&body) == outbox.get(name), "{name}: {code}, same bytes as the outbox's");
+    }
+    ensure!(call(&as_demo, get(&format!("{status_path}/answers/..%2Fumgate.db"))).await.0 == 404, "only listed names");
+    ensure!(call(&as_demo, get("/v1/partners/demo/batches/999999")).await.0 == 404, "unknown batch: 404");
+    mailbox.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
@@ -255,6 +344,7 @@ fn main() {
         kill9_at_random_points_then_restart_matches_an_uninterrupted_run,
         sigterm_mid_batch_exits_0_and_a_restart_finishes_the_job,
         two_instances_share_one_mailbox,
+        http_batches_submit_status_answers,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }

@@ -33,6 +33,13 @@ use crate::pipeline::{BatchOptions, NumberSource, PipelineClock, PipelineError, 
 use crate::storage::jobs::{JobRecord, NewJob, source, status};
 use crate::storage::{Store, StoreError};
 
+/// What to do about a file that is not X12 (`what_to_do` of its error note).
+const NOT_X12: &str = "The file could not be read as X12 interchanges (ISA ... IEA). Check that it is the batch you \
+    meant to send, complete and neither compressed nor encrypted, then drop a corrected copy into inbox/. Answers to \
+    interchanges read before the problem, if any, are in outbox/.";
+/// What to do about a file whose processing failed for another reason, repeatedly.
+const FAILED_REPEATEDLY: &str = "Processing failed repeatedly for a reason other than the file (see error and the \
+    daemon's log). Once that is fixed, move the file back into inbox/ to have it processed.";
 /// Due timers applied per housekeeping round.
 const TIMER_BATCH: usize = 1000;
 
@@ -110,7 +117,7 @@ impl Worker {
         let now = Utc::now();
         let claimed = self.runtime.block_on(self.store.claim_job(now, &self.shared.owner, self.lease_until()))?;
         if let Some(job) = claimed {
-            self.process(job)?;
+            self.process_or_release(job)?;
             return Ok(true);
         }
         for partner in &self.shared.partners {
@@ -127,7 +134,7 @@ impl Worker {
                     return Ok(false);
                 }
                 if let Some(job) = self.claim_file(partner, &dirs, &name)? {
-                    self.process(job)?;
+                    self.process_or_release(job)?;
                     return Ok(true);
                 }
             }
@@ -170,6 +177,23 @@ impl Worker {
         Ok(self.runtime.block_on(self.store.get_job(id))?)
     }
 
+    /// Processes a job; if that fails half way (the outbox cannot be written, the database is
+    /// gone), the job is given back with the reason, to be tried again: never left leased to an
+    /// instance that renews the lease but no longer works on it.
+    fn process_or_release(&self, job: JobRecord) -> anyhow::Result<()> {
+        let id = job.id;
+        let Err(error) = self.process(job) else { return Ok(()) };
+        let reason = format!("{error:#}");
+        tracing::warn!(job = id, error = %reason, "mailbox: job interrupted; given back for a retry");
+        let now = Utc::now();
+        self.runtime.block_on(async {
+            self.store.note_job_error(id, &self.shared.owner, &reason, now).await?;
+            self.store.release_jobs(&self.shared.owner, now).await
+        })?;
+        self.pause(self.shared.config.poll_interval);
+        Ok(())
+    }
+
     fn process(&self, job: JobRecord) -> anyhow::Result<()> {
         let stored = PathBuf::from(&job.stored_path);
         if !stored.exists() {
@@ -179,6 +203,10 @@ impl Worker {
             return Ok(());
         }
         let dirs = self.shared.tree.partner(&job.partner);
+        if job.attempts > i64::from(self.shared.config.max_attempts) {
+            let reason = job.error.clone().unwrap_or_else(|| "interrupted too often".to_owned());
+            return self.fail(&job, &dirs, &reason, FAILED_REPEATEDLY, &[], None);
+        }
         tracing::info!(partner = %job.partner, job = job.id, attempt = job.attempts, "mailbox: processing");
         let started = Instant::now();
         if job.sha256.is_none() {
@@ -203,47 +231,50 @@ impl Worker {
                 tracing::info!(partner = %job.partner, job = job.id, answers = answers.len(), elapsed_ms, "mailbox: done");
             }
             Outcome::BadFile(reason) => {
-                let failed = tree::free_name(&dirs.failed, &job.file_name, &format!("job{}", job.id));
-                let note = json!({
-                    "job": job.id,
-                    "partner": job.partner,
-                    "file": job.file_name,
-                    "error": reason,
-                    "what_to_do": "The file could not be read as X12 interchanges (ISA ... IEA). Check that it is \
-                        the batch you meant to send, complete and not compressed or encrypted, then drop a corrected \
-                        copy into inbox/. Answers to the interchanges read before the problem, if any, are in outbox/.",
-                    "answers": answers,
-                    "at": now.to_rfc3339(),
-                });
-                let note_path = PathBuf::from(format!("{}.error.json", failed.display()));
-                tree::write_atomically(&note_path, format!("{note:#}\n").as_bytes())
-                    .context("writing the error note")?;
                 let summary = json!({"answers": answers, "elapsed_ms": elapsed_ms}).to_string();
-                self.end(&job, status::FAILED, &failed, Some(&summary), Some(&reason))?;
-                tracing::warn!(partner = %job.partner, job = job.id, "mailbox: file moved to failed/");
+                self.fail(&job, &dirs, &reason, NOT_X12, &answers, Some(&summary))?;
+            }
+            Outcome::Retry(reason) if job.attempts >= i64::from(self.shared.config.max_attempts) => {
+                self.fail(&job, &dirs, &reason, FAILED_REPEATEDLY, &answers, None)?;
             }
             Outcome::Retry(reason) => {
-                if job.attempts >= i64::from(self.shared.config.max_attempts) {
-                    let failed = tree::free_name(&dirs.failed, &job.file_name, &format!("job{}", job.id));
-                    let note = json!({
-                        "job": job.id, "partner": job.partner, "file": job.file_name, "error": reason,
-                        "attempts": job.attempts,
-                        "what_to_do": "Processing failed repeatedly for a reason other than the file (see error and \
-                            the daemon's log). Once that is fixed, move the file back into inbox/.",
-                    });
-                    let note_path = PathBuf::from(format!("{}.error.json", failed.display()));
-                    tree::write_atomically(&note_path, format!("{note:#}\n").as_bytes())?;
-                    self.end(&job, status::FAILED, &failed, None, Some(&reason))?;
-                } else {
-                    tracing::warn!(job = job.id, attempt = job.attempts, error = %reason, "mailbox: job failed; will retry");
-                    self.runtime.block_on(async {
-                        self.store.note_job_error(job.id, &self.shared.owner, &reason, now).await?;
-                        self.store.release_jobs(&self.shared.owner, now).await
-                    })?;
-                    self.pause(self.shared.config.poll_interval);
-                }
+                tracing::warn!(job = job.id, attempt = job.attempts, error = %reason, "mailbox: job failed; will retry");
+                self.runtime.block_on(async {
+                    self.store.note_job_error(job.id, &self.shared.owner, &reason, now).await?;
+                    self.store.release_jobs(&self.shared.owner, now).await
+                })?;
+                self.pause(self.shared.config.poll_interval);
             }
         }
+        Ok(())
+    }
+
+    /// Writes `failed/<name>.error.json` (why, what to do), ends the job failed and moves the
+    /// file beside its note.
+    fn fail(
+        &self,
+        job: &JobRecord,
+        dirs: &PartnerDirs,
+        reason: &str,
+        what_to_do: &str,
+        answers: &[String],
+        summary: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let failed = tree::free_name(&dirs.failed, &job.file_name, &format!("job{}", job.id));
+        let note = json!({
+            "job": job.id,
+            "partner": job.partner,
+            "file": job.file_name,
+            "error": reason,
+            "attempts": job.attempts,
+            "what_to_do": what_to_do,
+            "answers": answers,
+            "at": Utc::now().to_rfc3339(),
+        });
+        let note_path = PathBuf::from(format!("{}.error.json", failed.display()));
+        tree::write_atomically(&note_path, format!("{note:#}\n").as_bytes()).context("writing the error note")?;
+        self.end(job, status::FAILED, &failed, summary, Some(reason))?;
+        tracing::warn!(partner = %job.partner, job = job.id, "mailbox: file moved to failed/");
         Ok(())
     }
 
@@ -363,7 +394,8 @@ impl Worker {
         for failed in &drained.failed {
             tracing::warn!(notification = failed.notification_id, reason = %failed.reason, "mailbox: notification not written");
         }
-        for name in tree::ready_files(&staged)? {
+        // Only whole files: the notifier writes through a temporary `.x12.partial` name.
+        for name in tree::ready_files(&staged)?.into_iter().filter(|name| name.ends_with(".x12")) {
             let Some(id) = notification_id(&name) else { continue };
             let partner = self.runtime.block_on(self.partner_of_notification(id))?;
             let target = match partner.filter(|key| self.shared.partners.contains(key)) {
