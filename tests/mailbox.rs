@@ -59,9 +59,10 @@ async fn dropped_batch_is_answered_like_process(db: TestDb) -> TestResult {
     std::fs::write(dir.path().join("notes.txt"), b"these are not the interchanges you are looking for\n")?;
     drop_into(&inbox, &dir.path().join("notes.txt"), "notes.txt")?;
     wait_archived(&data, "batch.x12", Duration::from_secs(120), &daemon)?;
+    // The note is written first, the file moved last.
     let note = data.join("mailboxes/demo/failed/notes.txt.error.json");
-    wait_for(Duration::from_secs(60), "notes.txt in failed/", || note.exists())?;
-    ensure!(data.join("mailboxes/demo/failed/notes.txt").exists(), "the bad file is kept in failed/");
+    let kept = data.join("mailboxes/demo/failed/notes.txt");
+    wait_for(Duration::from_secs(60), "notes.txt and its note in failed/", || note.exists() && kept.exists())?;
     let note: serde_json::Value = serde_json::from_slice(&std::fs::read(&note)?)?;
     ensure!(note["file"] == "notes.txt" && note["what_to_do"].as_str().is_some_and(|t| t.contains("inbox/")), "{note}");
     ensure!(inbox.join("upload.x12.part").exists(), "an upload in progress is not claimed");
@@ -284,8 +285,13 @@ async fn http_batches_submit_status_answers(db: TestDb) -> TestResult {
         ..MailboxConfig::default()
     };
     let data = dir.path().join("data");
-    let setup =
-        MailboxSetup { data_dir: data.clone(), database_url: db.url(), policy: std::sync::Arc::new(policy), config };
+    let setup = MailboxSetup {
+        data_dir: data.clone(),
+        database_url: db.url(),
+        policy: std::sync::Arc::new(policy),
+        config,
+        metrics: umgate::server::Metrics::new(),
+    };
     let store = db.open().await?;
     let mailbox = Mailbox::start(setup, store).await?;
     let routes = router(mailbox.batches_state());

@@ -128,6 +128,7 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
             database_url: options.database_url.clone(),
             policy: std::sync::Arc::new(options.policy.clone()),
             config: options.mailbox.clone(),
+            metrics: metrics.clone(),
         },
         store.clone(),
     )

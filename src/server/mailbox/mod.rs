@@ -42,6 +42,7 @@ pub(crate) struct Shared {
     database_url: String,
     policy: Arc<Policy>,
     guides: &'static GuideSet,
+    metrics: crate::server::Metrics,
     /// This instance's name on the leases it takes.
     owner: String,
     stopping: AtomicBool,
@@ -62,6 +63,8 @@ pub struct MailboxSetup {
     pub database_url: String,
     pub policy: Arc<Policy>,
     pub config: MailboxConfig,
+    /// Where the inbox depth is reported (`umgate_queue_depth{queue="mailbox_inbox"}`).
+    pub metrics: crate::server::Metrics,
 }
 
 /// The running mailboxes: stop them with [`Mailbox::shutdown`].
@@ -94,6 +97,7 @@ impl Mailbox {
             database_url: setup.database_url,
             policy: setup.policy,
             guides,
+            metrics: setup.metrics,
             owner,
             stopping: AtomicBool::new(false),
             tokens: AtomicU64::new(0),

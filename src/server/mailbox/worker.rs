@@ -120,15 +120,17 @@ impl Worker {
             self.process_or_release(job)?;
             return Ok(true);
         }
+        let mut waiting = Vec::new();
         for partner in &self.shared.partners {
             let dirs = self.shared.tree.partner(partner);
-            let names = match tree::ready_files(&dirs.inbox) {
-                Ok(names) => names,
-                Err(error) => {
-                    tracing::warn!(partner = %partner, error = %error, "mailbox: cannot read the inbox");
-                    continue;
-                }
-            };
+            match tree::ready_files(&dirs.inbox) {
+                Ok(names) => waiting.push((partner, dirs, names)),
+                Err(error) => tracing::warn!(partner = %partner, error = %error, "mailbox: cannot read the inbox"),
+            }
+        }
+        let depth = waiting.iter().map(|(_, _, names)| names.len() as u64).sum();
+        self.shared.metrics.set_queue_depth(crate::server::metrics::Queue::MailboxInbox, depth);
+        for (partner, dirs, names) in waiting {
             for name in names {
                 if self.stopping() {
                     return Ok(false);
