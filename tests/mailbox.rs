@@ -343,6 +343,67 @@ async fn http_batches_submit_status_answers(db: TestDb) -> TestResult {
     Ok(())
 }
 
+/// The job leases themselves, through the store: one holder at a time, taken over once ended,
+/// ended or given back only by the holder, and concurrent claimers never share a job.
+async fn job_leases_are_exclusive_and_taken_over_once_ended(db: TestDb) -> TestResult {
+    use umgate::storage::jobs::{NewJob, source, status};
+    let (a, b) = (db.open().await?, db.open().await?);
+    let now = chrono::Utc::now();
+    let minute = chrono::Duration::seconds(60);
+    let job = |path: &'static str| NewJob {
+        partner: "demo",
+        source: source::HTTP,
+        file_name: "f.x12",
+        stored_path: path,
+        size_bytes: Some(3),
+        sha256: Some("abc"),
+    };
+    let id = a.insert_job(&job("/w/1/f.x12"), None, now).await?;
+    ensure!(a.insert_job(&job("/w/1/f.x12"), None, now).await.is_err(), "one job per stored path");
+    let claimed = a.claim_job(now, "A", now + minute).await?.map(|job| (job.id, job.attempts, job.status));
+    ensure!(claimed == Some((id, 1, status::RUNNING.to_owned())), "{claimed:?}");
+    ensure!(b.claim_job(now, "B", now + minute).await?.is_none(), "leased to A: not B's");
+    ensure!(!b.finish_job(id, "B", status::DONE, "/a/f.x12", None, None, now).await?, "only the holder ends it");
+    // A's lease ended (A died): B takes the job over, and A can no longer end it.
+    let later = now + minute + chrono::Duration::seconds(1);
+    let taken = b.claim_job(later, "B", later + minute).await?.map(|job| (job.id, job.attempts));
+    ensure!(taken == Some((id, 2)), "taken over: {taken:?}");
+    ensure!(!a.finish_job(id, "A", status::DONE, "/a/f.x12", None, None, later).await?, "A lost the lease");
+    ensure!(b.renew_job_leases("B", later + minute + minute, later).await? == 1, "B renews its lease");
+    ensure!(b.finish_job(id, "B", status::DONE, "/a/f.x12", Some("{}"), None, later).await?, "B ends it");
+    ensure!(!a.delete_unclaimed_job(id).await?, "an ended job is never deleted");
+    let done = a.get_job(id).await?.map(|job| (job.status, job.final_path, job.lease_owner));
+    ensure!(done == Some((status::DONE.to_owned(), Some("/a/f.x12".to_owned()), None)), "{done:?}");
+    // Given back at shutdown: queued again, at once claimable by another.
+    let second = a.insert_job(&job("/w/2/f.x12"), Some(("A", now + minute)), now).await?;
+    ensure!(a.release_jobs("A", now).await? == 1, "released");
+    ensure!(b.claim_job(now, "B", now + minute).await?.map(|job| job.id) == Some(second), "claimable at once");
+    ensure!(b.finish_job(second, "B", status::DONE, "/a/2", None, None, now).await?, "B ends it");
+
+    // Eight claimers at once on five queued jobs: each job to one claimer.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let path: &'static str = Box::leak(format!("/w/c{n}/f.x12").into_boxed_str());
+        ids.push(a.insert_job(&job(path), None, now).await?);
+    }
+    let mut claims = Vec::new();
+    for n in 0..8 {
+        let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+        claims.push(tokio::spawn(async move {
+            store.claim_job(now, &format!("claimer{n}"), now + minute).await.map(|job| job.map(|job| job.id))
+        }));
+    }
+    let mut won = Vec::new();
+    for claim in claims {
+        won.extend(claim.await??);
+    }
+    won.sort_unstable();
+    ensure!(won == ids, "every job claimed exactly once: {won:?} vs {ids:?}");
+    a.close().await;
+    b.close().await;
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
@@ -351,6 +412,7 @@ fn main() {
         sigterm_mid_batch_exits_0_and_a_restart_finishes_the_job,
         two_instances_share_one_mailbox,
         http_batches_submit_status_answers,
+        job_leases_are_exclusive_and_taken_over_once_ended,
     ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }
