@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/mailbox_common.sh
 COUNT=${COUNT:-100000}
-work=$(mktemp -d /tmp/umgate-mailbox-bench.XXXXXX)
+work=$(mktemp -d /tmp/mbx-bench.XXXXXX)
 if [ $# -ge 1 ]; then
     name="umgate_bench_$$"
     psql "$1/postgres" -qc "CREATE DATABASE $name" >/dev/null

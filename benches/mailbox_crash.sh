@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . benches/mailbox_common.sh
 TRIALS=${TRIALS:-20}
 COUNT=${COUNT:-10000}
-work=$(mktemp -d /tmp/umgate-mailbox-crash.XXXXXX)
+work=$(mktemp -d /tmp/mbx-crash.XXXXXX)
 trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export UMGATE_FIXED_TIME=2026-01-05T10:00
 "$BIN" gen 278 --count "$COUNT" --roster "$work/roster.csv" -o "$work/batch.x12" >/dev/null

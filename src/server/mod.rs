@@ -77,6 +77,16 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 /// Runs the daemon until `stop` completes, then shuts down gracefully.
 pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let settings = options.settings;
+    // One stop signal for both the HTTP server and the mailboxes, listened for from the start (a
+    // signal during start-up stops the daemon gracefully, not by the default action).
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let signal_tx = std::sync::Arc::clone(&stop_tx);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = signal_tx.send(true);
+    });
+    tokio::task::yield_now().await;
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating the data directory {}", options.data_dir.display()))?;
     let tls = match &settings.tls {
@@ -101,15 +111,31 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         request_timeout: settings.request_timeout.value,
         metrics: metrics.clone(),
     };
+    // The mailboxes are ready (directories made, worker connected) before the port opens.
+    let mailboxes = mailbox::Mailbox::start(
+        mailbox::MailboxSetup {
+            data_dir: options.data_dir.clone(),
+            database_url: options.database_url.clone(),
+            policy: std::sync::Arc::new(options.policy.clone()),
+            config: options.mailbox.clone(),
+            metrics: metrics.clone(),
+        },
+        store.clone(),
+    )
+    .await?;
     let address = settings.listen.value;
-    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
-        format!(
-            "binding {address} (from {}): is another umgate already running? Pick another address with \
-             --listen or {}",
-            settings.listen.origin,
-            config::env::LISTEN
-        )
-    })?;
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            mailboxes.shutdown(Duration::ZERO).await;
+            return Err(anyhow::Error::new(error).context(format!(
+                "binding {address} (from {}): is another umgate already running? Pick another address with \
+                 --listen or {}",
+                settings.listen.origin,
+                config::env::LISTEN
+            )));
+        }
+    };
     let bound = listener.local_addr().unwrap_or(address);
     for (key, value, origin) in settings.describe() {
         tracing::debug!(setting = key, value = %value, from = %origin, "server setting");
@@ -122,27 +148,8 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         plans = readiness.plans,
         "umgate listening"
     );
-    let mailboxes = mailbox::Mailbox::start(
-        mailbox::MailboxSetup {
-            data_dir: options.data_dir.clone(),
-            database_url: options.database_url.clone(),
-            policy: std::sync::Arc::new(options.policy.clone()),
-            config: options.mailbox.clone(),
-            metrics: metrics.clone(),
-        },
-        store.clone(),
-    )
-    .await?;
     let app = router(readiness, limits);
     let grace = settings.shutdown_grace.value;
-    // One stop signal for both: the HTTP server and the mailboxes wind down together.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stop_tx = std::sync::Arc::new(stop_tx);
-    let signal_tx = std::sync::Arc::clone(&stop_tx);
-    tokio::spawn(async move {
-        stop.await;
-        let _ = signal_tx.send(true);
-    });
     let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
         let _ = receiver.wait_for(|stopped| *stopped).await;
     };

@@ -156,6 +156,7 @@ impl Mailbox {
             return;
         }
         match self.store.release_jobs(&self.shared.owner, Utc::now()).await {
+            Ok(0) => tracing::info!("mailboxes stopped (no job in hand)"),
             Ok(released) => {
                 tracing::warn!(released, "mailboxes: shutdown grace over: the job in hand is given back, unfinished")
             }
