@@ -9,15 +9,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/mailbox_common.sh
 COUNT=${COUNT:-100000}
-work=$(mktemp -d /tmp/mbx-bench.XXXXXX)
+# MAILBOX_BENCH_DIR: where the scratch directory goes (default: the system temporary directory).
+work=$(mktemp -d "${MAILBOX_BENCH_DIR:-${TMPDIR:-/tmp}}/mbx-bench.XXXXXX")
 if [ $# -ge 1 ]; then
     name="umgate_bench_$$"
     psql "$1/postgres" -qc "CREATE DATABASE $name" >/dev/null
     db="$1/$name"
-    trap 'psql "$1/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
+    trap 'if [ "$BASHPID" = "$$" ]; then psql "$1/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null; rm -rf "$work"; fi' EXIT
 else
     db="sqlite://$work/umgate.db"
-    trap 'rm -rf "$work"' EXIT
+    trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 fi
 "$BIN" gen 278 --count "$COUNT" --seed 7 --roster "$work/roster.csv" --providers "$work/providers.csv" -o "$work/batch.x12" >/dev/null
 "$BIN" --db "$db" roster import "$work/roster.csv" >/dev/null

@@ -13,8 +13,11 @@ cd "$(dirname "$0")/.."
 . benches/mailbox_common.sh
 TRIALS=${TRIALS:-20}
 COUNT=${COUNT:-10000}
-work=$(mktemp -d /tmp/mbx-crash.XXXXXX)
-trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# MAILBOX_BENCH_DIR: where the scratch directory goes (default: the system temporary directory).
+work=$(mktemp -d "${MAILBOX_BENCH_DIR:-${TMPDIR:-/tmp}}/mbx-crash.XXXXXX")
+# On exit of this shell only (never of one of its subshells): its own background jobs (the
+# daemon it started) are stopped and the scratch directory removed.
+trap 'if [ "$BASHPID" = "$$" ]; then kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"; fi' EXIT
 export UMGATE_FIXED_TIME=2026-01-05T10:00
 "$BIN" gen 278 --count "$COUNT" --roster "$work/roster.csv" -o "$work/batch.x12" >/dev/null
 
