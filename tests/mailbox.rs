@@ -404,6 +404,41 @@ async fn job_leases_are_exclusive_and_taken_over_once_ended(db: TestDb) -> TestR
     Ok(())
 }
 
+/// `[mailbox]` is checked by `umgate config check` (typos, types) and its ranges at start.
+fn mailbox_section_of_the_configuration() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let check = |text: &str| -> anyhow::Result<std::process::Output> {
+        let path = dir.path().join("umgate.toml");
+        std::fs::write(&path, text)?;
+        Ok(std::process::Command::new(env!("CARGO_BIN_EXE_umgate")).args(["config", "check"]).arg(&path).output()?)
+    };
+    let good = check("[mailbox]\npoll_milliseconds = 200\nlease_seconds = 30\n")?;
+    ensure!(good.status.code() == Some(0), "{}", String::from_utf8_lossy(&good.stderr));
+    let typo = check("[mailbox]\npoll_millis = 200\n")?;
+    let text = String::from_utf8_lossy(&typo.stderr);
+    ensure!(
+        typo.status.code() == Some(1) && text.contains("umgate.toml:2:1: mailbox.poll_millis: unknown field"),
+        "{text}"
+    );
+    let path = dir.path().join("umgate.toml");
+    std::fs::write(&path, "[mailbox]\nlease_seconds = 0\n")?;
+    let data = dir.path().join("data");
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_umgate"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env_remove("UMGATE_MAILBOX_LEASE_SECONDS")
+        .output()?;
+    let text = String::from_utf8_lossy(&serve.stderr);
+    ensure!(
+        serve.status.code() == Some(2)
+            && text.contains("[mailbox] lease_seconds = 0: expected a whole number from 1 to 86400"),
+        "{text}"
+    );
+    Ok(())
+}
+
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = store_tests![
@@ -414,5 +449,9 @@ fn main() {
         http_batches_submit_status_answers,
         job_leases_are_exclusive_and_taken_over_once_ended,
     ];
-    libtest_mimic::run(&args, stores_support::trials(tests)).exit();
+    let mut trials = stores_support::trials(tests);
+    trials.push(libtest_mimic::Trial::test("mailbox_section_of_the_configuration", || {
+        mailbox_section_of_the_configuration().map_err(|error| format!("{error:#}").into())
+    }));
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -1,10 +1,10 @@
 //! The mailboxes' settings: how often inboxes are polled, how long a job's lease lasts, how often
 //! due timers and later 278 responses are handled, how many attempts a job gets.
 //!
-//! Why the environment: these are operations numbers (a test shortens the lease to seconds, an
-//! operator lengthens the poll interval), set per instance like the other `UMGATE_` variables
-//! of `umgate serve`; each is checked against its range at start, and a bad one stops the daemon
-//! with the variable named and what to do.
+//! Where from: the configuration's `[mailbox]` section, overridden per instance by the
+//! `UMGATE_MAILBOX_` variables (a test shortens the lease to seconds, an operator lengthens the
+//! poll interval on one instance), else the defaults. Each value is checked against its range at
+//! start, and a bad one stops the daemon with the variable or key named and what to do.
 
 use std::time::Duration;
 
@@ -25,6 +25,16 @@ pub mod defaults {
     pub const LEASE_SECONDS: u64 = 60;
     pub const HOUSEKEEPING_SECONDS: u64 = 30;
     pub const MAX_ATTEMPTS: u64 = 5;
+}
+
+/// `[mailbox]` as written in the configuration (every key optional).
+#[derive(serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxSection {
+    pub poll_milliseconds: Option<u64>,
+    pub lease_seconds: Option<u64>,
+    pub housekeeping_seconds: Option<u64>,
+    pub max_attempts: Option<u64>,
 }
 
 /// The effective settings.
@@ -52,12 +62,27 @@ impl Default for MailboxConfig {
 }
 
 impl MailboxConfig {
-    /// Reads the settings from `lookup` (the process environment in the daemon); every problem
-    /// is reported at once.
-    pub fn resolve(lookup: &dyn Fn(&str) -> Option<String>) -> Result<MailboxConfig, String> {
+    /// The settings from `lookup` (the process environment in the daemon), else the file's
+    /// `[mailbox]`, else the defaults; every problem is reported at once.
+    pub fn resolve(file: &MailboxSection, lookup: &dyn Fn(&str) -> Option<String>) -> Result<MailboxConfig, String> {
         let mut problems = Vec::new();
-        let mut number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| -> u64 {
-            let Some(text) = lookup(name).filter(|text| !text.trim().is_empty()) else { return default };
+        let mut number = |name: &str, key: (&str, Option<u64>), default: u64, range: std::ops::RangeInclusive<u64>| {
+            let Some(text) = lookup(name).filter(|text| !text.trim().is_empty()) else {
+                return match key.1 {
+                    Some(value) if range.contains(&value) => value,
+                    Some(value) => {
+                        problems.push(format!(
+                            "[mailbox] {} = {value}: expected a whole number from {} to {} (correct it, or remove it \
+                             for {default})",
+                            key.0,
+                            range.start(),
+                            range.end()
+                        ));
+                        default
+                    }
+                    None => default,
+                };
+            };
             match text.trim().parse::<u64>() {
                 Ok(value) if range.contains(&value) => value,
                 _ => {
@@ -71,10 +96,21 @@ impl MailboxConfig {
                 }
             }
         };
-        let poll = number(env::POLL_MILLISECONDS, defaults::POLL_MILLISECONDS, 10..=3_600_000);
-        let lease = number(env::LEASE_SECONDS, defaults::LEASE_SECONDS, 1..=86_400);
-        let housekeeping = number(env::HOUSEKEEPING_SECONDS, defaults::HOUSEKEEPING_SECONDS, 1..=86_400);
-        let attempts = number(env::MAX_ATTEMPTS, defaults::MAX_ATTEMPTS, 1..=1000);
+        let poll = number(
+            env::POLL_MILLISECONDS,
+            ("poll_milliseconds", file.poll_milliseconds),
+            defaults::POLL_MILLISECONDS,
+            10..=3_600_000,
+        );
+        let lease =
+            number(env::LEASE_SECONDS, ("lease_seconds", file.lease_seconds), defaults::LEASE_SECONDS, 1..=86_400);
+        let housekeeping = number(
+            env::HOUSEKEEPING_SECONDS,
+            ("housekeeping_seconds", file.housekeeping_seconds),
+            defaults::HOUSEKEEPING_SECONDS,
+            1..=86_400,
+        );
+        let attempts = number(env::MAX_ATTEMPTS, ("max_attempts", file.max_attempts), defaults::MAX_ATTEMPTS, 1..=1000);
         let fixed_time = match lookup(env::FIXED_TIME).filter(|text| !text.trim().is_empty()) {
             None => None,
             Some(text) => match chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M") {
@@ -108,23 +144,30 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        assert_eq!(MailboxConfig::resolve(&lookup(&[])), Ok(MailboxConfig::default()));
-        let config = MailboxConfig::resolve(&lookup(&[(env::LEASE_SECONDS, "3"), (env::POLL_MILLISECONDS, "50")]));
-        let config = config.unwrap_or_default();
+        let none = MailboxSection::default();
+        assert_eq!(MailboxConfig::resolve(&none, &lookup(&[])), Ok(MailboxConfig::default()));
+        let file = MailboxSection { lease_seconds: Some(30), max_attempts: Some(2), ..MailboxSection::default() };
+        let env = lookup(&[(env::LEASE_SECONDS, "3"), (env::POLL_MILLISECONDS, "50")]);
+        let config = MailboxConfig::resolve(&file, &env).unwrap_or_default();
         assert_eq!((config.lease, config.poll_interval), (Duration::from_secs(3), Duration::from_millis(50)));
+        assert_eq!(config.max_attempts, 2, "the file's value where the environment sets none");
     }
 
     #[test]
     fn every_bad_value_is_named() {
-        let error = MailboxConfig::resolve(&lookup(&[
-            (env::LEASE_SECONDS, "0"),
-            (env::POLL_MILLISECONDS, "fast"),
-            (env::FIXED_TIME, "noon"),
-        ]))
+        let file = MailboxSection { housekeeping_seconds: Some(0), ..MailboxSection::default() };
+        let error = MailboxConfig::resolve(
+            &file,
+            &lookup(&[(env::LEASE_SECONDS, "0"), (env::POLL_MILLISECONDS, "fast"), (env::FIXED_TIME, "noon")]),
+        )
         .err()
         .unwrap_or_default();
         assert!(error.contains("UMGATE_MAILBOX_LEASE_SECONDS=`0`: expected a whole number from 1 to 86400"), "{error}");
         assert!(error.contains("UMGATE_MAILBOX_POLL_MILLISECONDS=`fast`"), "{error}");
         assert!(error.contains("UMGATE_FIXED_TIME=`noon`: expected YYYY-MM-DDTHH:MM"), "{error}");
+        assert!(
+            error.contains("[mailbox] housekeeping_seconds = 0: expected a whole number from 1 to 86400"),
+            "{error}"
+        );
     }
 }
