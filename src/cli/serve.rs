@@ -66,8 +66,19 @@ pub fn run(args: ServeArgs, data_dir: PathBuf, database_url: String, log_json: b
             args.config.display()
         )
     })?;
+    let mailbox = crate::server::mailbox::MailboxConfig::resolve(policy.mailbox(), &process_env)
+        .map_err(|problems| anyhow::anyhow!("{problems}"))
+        .with_context(|| {
+            format!("the mailbox settings (UMGATE_MAILBOX_ variables, then [mailbox] of {})", args.config.display())
+        })?;
     super::init_tracing(&settings.log);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(crate::server::serve(crate::server::ServeOptions { settings, policy, data_dir, database_url }))?;
+    runtime.block_on(crate::server::serve(crate::server::ServeOptions {
+        settings,
+        policy,
+        data_dir,
+        database_url,
+        mailbox,
+    }))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -157,6 +157,7 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
         match key.get_ref().as_ref() {
             "include" => config.include = entry(value, &mut errors).unwrap_or_default(),
             "server" => config.server = super::server::section(value, &mut errors),
+            "mailbox" => config.mailbox = entry(value, &mut errors),
             "gateway" => errors.push((
                 key.span(),
                 "`[gateway]` is now `[server]`: move `listen` there; the database is chosen with --db or \
@@ -175,7 +176,7 @@ fn deserialize_piecewise(text: &str) -> (ConfigFile, Found, Vec<String>) {
                 errors.push((
                     key.span(),
                     format!(
-                        "unknown field `{other}`, expected one of `include`, `server`, `intake`, `partners`, `calendars`, \
+                        "unknown field `{other}`, expected one of `include`, `server`, `mailbox`, `intake`, `partners`, `calendars`, \
                          `upload_profiles`, `authorization_exemptions`, `programs`, `plans`, `reason_codes`"
                     ),
                 ));

@@ -32,6 +32,7 @@ pub use program::RegimenMatch;
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     server: server::ServerSettings,
+    mailbox: crate::server::mailbox::config::MailboxSection,
     partners: Vec<PartnerSettings>,
     calendars: BTreeMap<String, Calendar>,
     upload_profiles: BTreeMap<String, UploadProfile>,
@@ -89,6 +90,12 @@ impl Policy {
     /// by `umgate serve`).
     pub fn server(&self) -> &server::ServerSettings {
         &self.server
+    }
+
+    /// The batch mailboxes' `[mailbox]` settings found in the files (environment overrides and
+    /// defaults are applied by `umgate serve`).
+    pub fn mailbox(&self) -> &crate::server::mailbox::config::MailboxSection {
+        &self.mailbox
     }
 
     pub fn partners(&self) -> &[PartnerSettings] {

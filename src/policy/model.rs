@@ -533,6 +533,8 @@ pub struct ConfigFile {
     pub include: Vec<Spanned<String>>,
     /// The daemon's settings (src/policy/server.rs).
     pub server: Option<super::server::ServerSection>,
+    /// The batch mailboxes' settings (src/server/mailbox/config.rs).
+    pub mailbox: Option<crate::server::mailbox::config::MailboxSection>,
     pub intake: Option<IntakeSettings>,
     #[serde(default)]
     pub partners: Vec<PartnerSettings>,

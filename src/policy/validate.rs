@@ -35,6 +35,7 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
     let mut origins = Origins::default();
     let mut calendar_defs: BTreeMap<String, CalendarDef> = BTreeMap::new();
     let mut server_file: Option<usize> = None;
+    let mut mailbox_file: Option<usize> = None;
     let mut exemptions_file = None;
     let mut intake_file = None;
     for ParsedFile { file, config } in parsed {
@@ -53,6 +54,14 @@ pub(super) fn build(parsed: Vec<ParsedFile>, diagnostics: &mut Diagnostics) -> P
             } else {
                 server_file = Some(file);
                 policy.server = super::server::check(server, file, diagnostics);
+            }
+        }
+        if let Some(mailbox) = config.mailbox {
+            if mailbox_file.is_some() {
+                diagnostics.error_at_key(file, &["mailbox"], "is already defined in another file");
+            } else {
+                mailbox_file = Some(file);
+                policy.mailbox = mailbox;
             }
         }
         if let Some(exemptions) = config.authorization_exemptions {

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod http;
 pub mod log_api;
+pub mod mailbox;
 pub mod metrics;
 pub mod partners;
 pub mod realtime;
@@ -38,6 +39,8 @@ pub struct ServeOptions {
     pub policy: crate::policy::Policy,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Batch mailboxes: poll interval, lease length (src/server/mailbox/config.rs).
+    pub mailbox: mailbox::MailboxConfig,
 }
 
 /// What the readiness endpoint reports: what the daemon opened at start.
@@ -84,6 +87,16 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 /// Runs the daemon until `stop` completes, then shuts down gracefully.
 pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let settings = options.settings;
+    // One stop signal for both the HTTP server and the mailboxes, listened for from the start (a
+    // signal during start-up stops the daemon gracefully, not by the default action).
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let signal_tx = std::sync::Arc::clone(&stop_tx);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = signal_tx.send(true);
+    });
+    tokio::task::yield_now().await;
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating the data directory {}", options.data_dir.display()))?;
     let tls = match &settings.tls {
@@ -109,21 +122,37 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
         metrics: metrics.clone(),
     };
     // Before binding: a daemon that listens is one that answers (and the decoy hash of the
-    // partner directory takes a few milliseconds).
+    // partner directory takes a few milliseconds); the mailboxes are ready (directories made,
+    // worker connected) before the port opens.
+    let policy = std::sync::Arc::new(options.policy);
     let guides = crate::grammar::GuideSet::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
-    let partners = partners::PartnerDirectory::new(options.policy.partners());
-    let (gateway, worker) =
-        realtime::worker::Gateway::start(store.clone(), std::sync::Arc::new(options.policy), metrics.clone());
+    let partners = partners::PartnerDirectory::new(policy.partners());
+    let mailboxes = mailbox::Mailbox::start(
+        mailbox::MailboxSetup {
+            data_dir: options.data_dir.clone(),
+            database_url: options.database_url.clone(),
+            policy: std::sync::Arc::clone(&policy),
+            config: options.mailbox.clone(),
+            metrics: metrics.clone(),
+        },
+        store.clone(),
+    )
+    .await?;
+    let (gateway, worker) = realtime::worker::Gateway::start(store.clone(), policy, metrics.clone());
     tracing::info!(partners = partners.len(), "real-time endpoints /v1/x12 and /v1/core ready");
     let address = settings.listen.value;
-    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
-        format!(
-            "binding {address} (from {}): is another umgate already running? Pick another address with \
-             --listen or {}",
-            settings.listen.origin,
-            config::env::LISTEN
-        )
-    })?;
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            mailboxes.shutdown(Duration::ZERO).await;
+            return Err(anyhow::Error::new(error).context(format!(
+                "binding {address} (from {}): is another umgate already running? Pick another address with \
+                 --listen or {}",
+                settings.listen.origin,
+                config::env::LISTEN
+            )));
+        }
+    };
     let bound = listener.local_addr().unwrap_or(address);
     for (key, value, origin) in settings.describe() {
         tracing::debug!(setting = key, value = %value, from = %origin, "server setting");
@@ -138,20 +167,35 @@ pub async fn serve_until(options: ServeOptions, stop: impl Future<Output = ()> +
     );
     let log_api = log_api::LogApi { store: store.clone(), admin_token: settings.log_api.admin_token.clone() };
     let api = log_api::routes(log_api)
+        .merge(partners::authenticated_batches(mailbox::batches::router(mailboxes.batches_state()), &partners))
         .merge(realtime::routes(realtime::RealtimeState { gateway, guides }, partners));
     let app = router_with(readiness, limits, api);
     let sampler = sampler::spawn(store.clone(), metrics.clone(), settings.log_api.queue_sample_interval);
     let grace = settings.shutdown_grace.value;
-    match tls {
-        Some(config) => {
-            let listener = http::CountedListener::new(tls::TlsListener::new(listener, config), metrics.clone());
-            run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
-        }
-        None => {
-            let listener = http::CountedListener::new(listener, metrics.clone());
-            run_until_stopped(axum::serve(listener, app), stop, grace, &metrics).await?;
-        }
-    }
+    let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    };
+    let mailboxes_stopped = async {
+        stopped(stop_rx.clone()).await;
+        mailboxes.shutdown(grace).await;
+    };
+    let served = async {
+        let served = match tls {
+            Some(config) => {
+                let listener = http::CountedListener::new(tls::TlsListener::new(listener, config), metrics.clone());
+                run_until_stopped(axum::serve(listener, app), stopped(stop_rx.clone()), grace, &metrics).await
+            }
+            None => {
+                let listener = http::CountedListener::new(listener, metrics.clone());
+                run_until_stopped(axum::serve(listener, app), stopped(stop_rx.clone()), grace, &metrics).await
+            }
+        };
+        // A server that failed stops the mailboxes too.
+        let _ = stop_tx.send(true);
+        served
+    };
+    let (served, ()) = tokio::join!(served, mailboxes_stopped);
+    served?;
     sampler.abort();
     // The queued real-time interchanges are answered (and recorded) before the store closes.
     worker.finish().await;

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod interchanges;
+pub mod jobs;
 mod line_authorizations;
 pub mod log_search;
 pub mod notifications;
