@@ -189,7 +189,7 @@ async fn two_responders_racing_record_an_interchange_once(db: TestDb) -> TestRes
         (Disposition::Resubmitted { .. }, Disposition::Answered { .. }) => (&second, &first),
         other => anyhow::bail!("expected one answered and one resubmitted: {other:?}"),
     };
-    let (Disposition::Answered { answers, new_cases }, Disposition::Resubmitted { answers: again, .. }) =
+    let (Disposition::Answered { answers, new_cases, .. }, Disposition::Resubmitted { answers: again, .. }) =
         (answered, resubmitted)
     else {
         unreachable!()

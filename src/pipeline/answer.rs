@@ -23,7 +23,12 @@ use crate::storage::{InterchangeEntry, NewInterchange, NewOutput, Party, Recordi
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     /// Processed now.
-    Answered { answers: Vec<Answer>, new_cases: usize },
+    Answered {
+        answers: Vec<Answer>,
+        new_cases: usize,
+        /// The statuses of the cases its requests created or changed, as they stand after it.
+        decided: Vec<crate::domain::CaseStatus>,
+    },
     /// Seen before with the same bytes: the stored answers, unchanged.
     Resubmitted { answers: Vec<Answer>, first_received: chrono::DateTime<Utc> },
     /// Same sender and ISA13 as an earlier interchange with other content: stored, not processed,
@@ -182,6 +187,7 @@ async fn answer_once(
     let new_cases = responder.take_new_cases();
     let new_count = new_cases.len();
     let case_ids = decisions.case_ids();
+    let decided = decisions.case_statuses();
     // The store starts the transaction and inserts the new cases (on a task of the runtime, which
     // also turns them into JSON text, the database working on its own thread or process) while the
     // answers are written here; the answers then join the same transaction.
@@ -206,7 +212,7 @@ async fn answer_once(
     let _ = send_outputs.send(outputs_of(&answers));
     joined((&mut recording.0).await)?;
     responder.settle_new_cases();
-    Ok(Disposition::Answered { answers, new_cases: new_count })
+    Ok(Disposition::Answered { answers, new_cases: new_count, decided })
 }
 
 /// The outcome of a recording task (a panic in it goes on in the caller).

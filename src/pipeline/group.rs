@@ -74,6 +74,7 @@ struct Member {
     answers: Vec<super::Answer>,
     new_cases: super::batch::NewCases,
     case_ids: Vec<String>,
+    decided: Vec<crate::domain::CaseStatus>,
     advances: Vec<crate::storage::Advance>,
 }
 
@@ -98,6 +99,7 @@ async fn record_together(
             // Taken, they stay visible to the next members until the group settles.
             new_cases: responder.take_new_cases(),
             case_ids: decisions.case_ids(),
+            decided: decisions.case_statuses(),
             advances: responder.number_advances(),
         });
     }
@@ -124,7 +126,7 @@ async fn record_together(
         .map(|member| {
             responder.settle_new_cases();
             let new_cases = member.new_cases.len();
-            (member.index, Disposition::Answered { answers: member.answers, new_cases })
+            (member.index, Disposition::Answered { answers: member.answers, new_cases, decided: member.decided })
         })
         .collect())
 }

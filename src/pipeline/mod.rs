@@ -195,7 +195,8 @@ async fn finish(
     (file_name, mut captured, mut flight): (String, Captured, overlap::InFlight),
 ) -> Result<bool, PipelineError> {
     if let Ok(answers) = overlap::settle(responder, &mut flight).await {
-        let disposition = Disposition::Answered { answers, new_cases: flight.new_cases };
+        let decided = std::mem::take(&mut flight.decided);
+        let disposition = Disposition::Answered { answers, new_cases: flight.new_cases, decided };
         emit(summary, options, &file_name, &captured, &disposition)?;
         release(captured);
         return Ok(true);
@@ -229,7 +230,7 @@ fn emit(
 ) -> Result<(), PipelineError> {
     summary.interchanges += 1;
     let answers = match disposition {
-        Disposition::Answered { answers, new_cases } => {
+        Disposition::Answered { answers, new_cases, .. } => {
             summary.answered += 1;
             summary.cases_created += *new_cases as u64;
             answers.as_slice()

@@ -35,6 +35,7 @@ pub struct Prepared {
     answers: Vec<Answer>,
     new_cases: NewCases,
     case_ids: Vec<String>,
+    decided: Vec<crate::domain::CaseStatus>,
     advances: Vec<Advance>,
     numbers_before: NumberSource,
 }
@@ -44,6 +45,7 @@ pub struct InFlight {
     recording: AbortOnDrop<Result<Vec<Answer>, PipelineError>>,
     key: (Option<Party>, Option<String>),
     pub new_cases: usize,
+    pub decided: Vec<crate::domain::CaseStatus>,
     /// The number source before this interchange took from it: a failed recording is answered
     /// again from there.
     pub numbers_before: NumberSource,
@@ -82,6 +84,7 @@ pub async fn prepare(
         answers,
         new_cases: responder.take_new_cases(),
         case_ids: decisions.case_ids(),
+        decided: decisions.case_statuses(),
         advances: responder.number_advances(),
         numbers_before,
     }))
@@ -89,7 +92,7 @@ pub async fn prepare(
 
 /// Starts the recording of a prepared interchange (after the one before it settled).
 pub async fn start(responder: &Responder, prepared: Prepared) -> InFlight {
-    let Prepared { new, answers, new_cases, case_ids, advances, numbers_before } = prepared;
+    let Prepared { new, answers, new_cases, case_ids, decided, advances, numbers_before } = prepared;
     let gate = responder.recording_gate().lock_owned().await;
     let recorder = responder.store().clone();
     let key = (new.sender.clone(), new.control_number.clone());
@@ -110,7 +113,7 @@ pub async fn start(responder: &Responder, prepared: Prepared) -> InFlight {
         recorder.record_answers(&recording, &outputs).await?;
         Ok::<_, PipelineError>(outputs.into_iter().map(Answer::from_output).collect())
     }));
-    InFlight { recording, key, new_cases: new_count, numbers_before }
+    InFlight { recording, key, new_cases: new_count, decided, numbers_before }
 }
 
 /// Waits for a recording: its answers once committed (its cases settled); on an error every

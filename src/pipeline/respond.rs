@@ -87,6 +87,17 @@ pub struct Decisions<'t> {
 
 impl Decisions<'_> {
     /// Cases the interchange concerns: those its requests created and those its inquiries found.
+    pub fn case_statuses(&self) -> Vec<crate::domain::CaseStatus> {
+        self.requests
+            .iter()
+            .filter_map(|(_, outcome)| match outcome {
+                Outcome::Case(case) => Some(case.status),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The cases the requests created or changed and the inquiries found, in order.
     pub fn case_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .requests

@@ -572,8 +572,11 @@ mod tests {
                 (Ack::Accepted, vec![set("270", Ack::Accepted)]),
             ],
         );
-        let answered =
-            Disposition::Answered { answers: vec![answer("TA1"), answer("999"), answer("278")], new_cases: 1 };
+        let answered = Disposition::Answered {
+            answers: vec![answer("TA1"), answer("999"), answer("278")],
+            new_cases: 1,
+            decided: vec![],
+        };
         let decided = [CaseStatus::Approved, CaseStatus::Pended];
         metrics.observe_interchange(Channel::Http, &processed, &answered, &decided, Duration::from_millis(2));
         // Answered again from the log: counted as sent, sets not counted twice.
@@ -583,7 +586,7 @@ mod tests {
             Disposition::DuplicateControlNumber { original_received: chrono::Utc::now(), answers: vec![answer("TA1")] };
         metrics.observe_interchange(Channel::Batch, &report(None, &[]), &duplicate, &[], Duration::ZERO);
         let unreadable = InterchangeReport { problem: Some("not X12".into()), ..report(Some(Ack::Rejected), &[]) };
-        let rejected = Disposition::Answered { answers: vec![answer("TA1")], new_cases: 0 };
+        let rejected = Disposition::Answered { answers: vec![answer("TA1")], new_cases: 0, decided: vec![] };
         metrics.observe_interchange(Channel::Batch, &unreadable, &rejected, &[], Duration::ZERO);
         let text = metrics.encode();
         let expect = [

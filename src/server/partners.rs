@@ -246,6 +246,23 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedPartner {
     }
 }
 
+/// The mailbox batch routes behind partner authentication: the partner directory, then a
+/// middleware that authenticates (401 JSON on failure) and hands the batch handlers the
+/// partner's key, which they compare with the key in the path (403 on another partner's).
+pub fn authenticated_batches(batches: axum::Router, directory: &PartnerDirectory) -> axum::Router {
+    // The last layer runs first: the directory is in place before the middleware authenticates.
+    batches.layer(axum::middleware::from_fn(hand_over_batch_partner)).layer(axum::Extension(directory.clone()))
+}
+
+async fn hand_over_batch_partner(
+    partner: AuthenticatedPartner,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    request.extensions_mut().insert(crate::server::mailbox::batches::BatchPartner(partner.key));
+    next.run(request).await
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -299,21 +316,4 @@ mod tests {
         assert!(phc.starts_with("$argon2id$"));
         assert_eq!(crate::policy::credentials::check_password_hash(&phc), Ok(()));
     }
-}
-
-/// The mailbox batch routes behind partner authentication: the partner directory, then a
-/// middleware that authenticates (401 JSON on failure) and hands the batch handlers the
-/// partner's key, which they compare with the key in the path (403 on another partner's).
-pub fn authenticated_batches(batches: axum::Router, directory: &PartnerDirectory) -> axum::Router {
-    // The last layer runs first: the directory is in place before the middleware authenticates.
-    batches.layer(axum::middleware::from_fn(hand_over_batch_partner)).layer(axum::Extension(directory.clone()))
-}
-
-async fn hand_over_batch_partner(
-    partner: AuthenticatedPartner,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    request.extensions_mut().insert(crate::server::mailbox::batches::BatchPartner(partner.key));
-    next.run(request).await
 }

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ack::Outbound;
 use crate::pipeline::{Captured, Disposition, NumberSource, PipelineClock, PipelineError, Responder};
 use crate::policy::Policy;
-use crate::server::metrics::{Channel, InterchangeOutcome, Metrics};
+use crate::server::metrics::{Channel, Metrics};
 use crate::storage::Store;
 
 /// Requests that may wait for the worker; more wait for room (backpressure).
@@ -136,30 +136,57 @@ async fn answer_group(
     // Answers are dated when they are made, so one responder per group (it is cheap to make).
     let outbound = Outbound { at: chrono::Local::now().naive_local(), line_break: b"\n".to_vec() };
     let responder = Responder::new(store.clone(), Arc::clone(policy), outbound, PipelineClock::System);
-    for submission in group {
-        // The requester gave up (request timeout, closed connection) before its turn: nothing of it
-        // was stored or acknowledged, so it is dropped rather than answered to no one while live
-        // requests wait behind it. It may be sent again.
-        if submission.reply.is_closed() {
-            tracing::warn!(
-                source = %submission.source,
-                "real-time interchange abandoned by its requester before its turn: not processed"
-            );
-            continue;
+    // The requester gave up (request timeout, closed connection) before its turn: nothing of it
+    // was stored or acknowledged, so it is dropped rather than answered to no one while live
+    // requests wait behind it. It may be sent again.
+    let live: Vec<Submission> = group
+        .filter(|submission| {
+            let abandoned = submission.reply.is_closed();
+            if abandoned {
+                tracing::warn!(
+                    source = %submission.source,
+                    "real-time interchange abandoned by its requester before its turn: not processed"
+                );
+            }
+            !abandoned
+        })
+        .collect();
+    if live.is_empty() {
+        return;
+    }
+    // One transaction (one commit) for the whole group; if the group cannot be recorded
+    // together, each is answered on its own so that one failure is reported to its requester only.
+    let items: Vec<(&str, &Captured)> =
+        live.iter().map(|submission| (submission.source.as_str(), &submission.captured)).collect();
+    let outcomes: Vec<Result<Disposition, PipelineError>> = match crate::pipeline::process_group(
+        &responder, numbers, &items,
+    )
+    .await
+    {
+        Ok(dispositions) => dispositions.into_iter().map(Ok).collect(),
+        Err(error) => {
+            tracing::warn!(error = %error, members = live.len(), "real-time group not recorded together: one at a time");
+            let mut outcomes = Vec::with_capacity(live.len());
+            for (source, captured) in &items {
+                outcomes.push(crate::pipeline::process_interchange(&responder, numbers, source, captured).await);
+            }
+            outcomes
         }
-        let outcome =
-            crate::pipeline::process_interchange(&responder, numbers, &submission.source, &submission.captured).await;
+    };
+    for (submission, outcome) in live.into_iter().zip(outcomes) {
         match &outcome {
             Ok(disposition) => {
-                let label = match disposition {
-                    Disposition::Answered { .. } if submission.captured.report().rejected() => {
-                        InterchangeOutcome::Rejected
-                    }
-                    Disposition::Answered { .. } => InterchangeOutcome::Answered,
-                    Disposition::Resubmitted { .. } => InterchangeOutcome::Resubmitted,
-                    Disposition::DuplicateControlNumber { .. } => InterchangeOutcome::DuplicateControlNumber,
+                let decided = match disposition {
+                    Disposition::Answered { decided, .. } => decided.as_slice(),
+                    _ => &[],
                 };
-                metrics.interchange(Channel::Http, label, submission.queued_at.elapsed());
+                metrics.observe_interchange(
+                    Channel::Http,
+                    submission.captured.report(),
+                    disposition,
+                    decided,
+                    submission.queued_at.elapsed(),
+                );
             }
             Err(error) => {
                 tracing::error!(
