@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 pub use self::query::{
-    InterchangeContents, InterchangeSummary, LinkedCase, LogCursor, LogPage, LogQuery, MAX_PAGE, OutputQuery,
-    OutputSummary, PartyFilter, SetCount, normalize_control_number, parse_since, parse_until,
+    InterchangeContents, InterchangeSummary, LaterAnswer, LinkedCase, LogCursor, LogPage, LogQuery, MAX_PAGE,
+    OutputQuery, OutputSummary, PartyFilter, SetCount, normalize_control_number, parse_since, parse_until,
 };
 use super::error::StoreError;
 use super::interchanges::{OutputRecord, Party};
@@ -512,6 +512,55 @@ impl Store {
         }
         .map_err(|error| StoreError::database(OP, error))?;
         Ok(rows.into_iter().map(|(case_id, status)| LinkedCase { case_id, status }).collect())
+    }
+
+    /// The later 278 responses queued for this interchange's cases, in the order queued.
+    pub async fn later_answers(&self, interchange_id: i64) -> Result<Vec<LaterAnswer>, StoreError> {
+        const OP: &str = "read later answers";
+        const SQL: &str = "SELECT id, case_id, status, control_number, queued_at, sent_at FROM notifications \
+            WHERE interchange_id = $1 ORDER BY id";
+        macro_rules! answer {
+            ($row:expr, $at:expr) => {{
+                let row = $row;
+                let read = || -> Result<LaterAnswer, sqlx::Error> {
+                    Ok(LaterAnswer {
+                        notification_id: row.try_get("id")?,
+                        case_id: row.try_get("case_id")?,
+                        status: row.try_get("status")?,
+                        control_number: row.try_get("control_number")?,
+                        queued_at: $at(row, "queued_at")?.unwrap_or_default(),
+                        sent_at: $at(row, "sent_at")?,
+                    })
+                };
+                read().map_err(|_| StoreError::Corrupt { what: "notification" })
+            }};
+        }
+        match self {
+            Store::Sqlite(store) => {
+                let rows = sqlx::query(SQL)
+                    .bind(interchange_id)
+                    .fetch_all(store.pool())
+                    .await
+                    .map_err(|error| StoreError::database(OP, error))?;
+                let at = |row: &sqlx::sqlite::SqliteRow, column: &'static str| {
+                    row.try_get::<Option<String>, _>(column)?
+                        .map(|text| super::sqlite::parse_timestamp(&text))
+                        .transpose()
+                        .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+                };
+                rows.iter().map(|row| answer!(row, at)).collect()
+            }
+            Store::Postgres(store) => {
+                let rows = sqlx::query(SQL)
+                    .bind(interchange_id)
+                    .fetch_all(store.pool())
+                    .await
+                    .map_err(|error| StoreError::database(OP, error))?;
+                let at =
+                    |row: &sqlx::postgres::PgRow, column: &'static str| row.try_get::<Option<DateTime<Utc>>, _>(column);
+                rows.iter().map(|row| answer!(row, at)).collect()
+            }
+        }
     }
 
     /// Later interchanges kept as duplicates of this one (same sender and ISA13, other bytes).

@@ -223,6 +223,20 @@ pub struct OutputSummary {
     pub inbound_control_number: Option<String>,
 }
 
+/// A later 278 response queued for a case of an interchange (a pended case decided afterwards):
+/// where it stands in delivery. Its bytes, once written, are in the notification queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaterAnswer {
+    pub notification_id: i64,
+    pub case_id: String,
+    /// `pending`, `sent`, `superseded`.
+    pub status: String,
+    /// Its ISA13, once written.
+    pub control_number: Option<String>,
+    pub queued_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
 /// A case an interchange is linked to, with its status now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedCase {
