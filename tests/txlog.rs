@@ -288,6 +288,7 @@ async fn http_log_is_guarded_paged_and_raw(db: TestDb) -> TestResult {
     let (status, raw, headers) = get(&app, &format!("/v1/log/{therapy}/raw"), Some(TOKEN)).await;
     ensure!(status == StatusCode::OK && raw == received(SAMPLES[0]), "raw differs");
     ensure!(headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/edi-x12"));
+    ensure!(headers.get(header::CACHE_CONTROL).is_some_and(|v| v == "no-store"), "PHI is not cached");
     for answer in detail["answers"].as_array().unwrap() {
         let link = answer["links"]["raw"].as_str().unwrap();
         let (status, bytes, _) = get(&app, link, Some(TOKEN)).await;
