@@ -28,7 +28,11 @@ const TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
-    let tests = store_tests![cli_finds_pages_and_prints_what_was_received_and_sent, http_log_is_guarded_paged_and_raw];
+    let tests = store_tests![
+        cli_finds_pages_and_prints_what_was_received_and_sent,
+        http_log_is_guarded_paged_and_raw,
+        a_later_278_response_is_shown_with_the_interchange_it_answers,
+    ];
     libtest_mimic::run(&args, stores_support::trials(tests)).exit();
 }
 
@@ -284,6 +288,7 @@ async fn http_log_is_guarded_paged_and_raw(db: TestDb) -> TestResult {
     let (status, raw, headers) = get(&app, &format!("/v1/log/{therapy}/raw"), Some(TOKEN)).await;
     ensure!(status == StatusCode::OK && raw == received(SAMPLES[0]), "raw differs");
     ensure!(headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/edi-x12"));
+    ensure!(headers.get(header::CACHE_CONTROL).is_some_and(|v| v == "no-store"), "PHI is not cached");
     for answer in detail["answers"].as_array().unwrap() {
         let link = answer["links"]["raw"].as_str().unwrap();
         let (status, bytes, _) = get(&app, link, Some(TOKEN)).await;
@@ -313,5 +318,51 @@ async fn http_log_is_guarded_paged_and_raw(db: TestDb) -> TestResult {
     ensure!(text.contains(r#"route="/v1/log/{id}/raw""#), "{text}");
     ensure!(!text.contains(&format!("/v1/log/{therapy}")), "an id in a label: {text}");
     store.close().await;
+    Ok(())
+}
+
+async fn a_later_278_response_is_shown_with_the_interchange_it_answers(db: TestDb) -> TestResult {
+    let roster = umgate(&db, &["roster", "import", "samples/roster.csv"]);
+    ensure!(roster.status.code() == Some(0), "{}", show(&roster));
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("out").display().to_string();
+    let mut requests: Vec<String> = std::fs::read_dir(root().join("samples/x12"))?
+        .map(|entry| entry.unwrap().path().display().to_string())
+        .filter(|path| path.contains("/278-request-"))
+        .collect();
+    requests.sort();
+    let mut args = vec!["process", "--out", out.as_str()];
+    args.extend(requests.iter().map(String::as_str));
+    let processed = umgate(&db, &args);
+    ensure!(processed.status.code().is_some_and(|code| code <= 1), "{}", show(&processed));
+    // A pended case, decided now: its submitter is owed a later 278 response.
+    let queue = umgate(&db, &["review", "queue"]);
+    let queue = String::from_utf8_lossy(&queue.stdout).into_owned();
+    let case_id = queue.split_whitespace().next().context("a pended case among the samples")?.to_owned();
+    let decided = umgate(&db, &["review", "decide", &case_id, "--decision", "approve", "--reviewer", "nurse-7"]);
+    ensure!(decided.status.code() == Some(0), "{}", show(&decided));
+    let notes = dir.path().join("notes").display().to_string();
+    let notified = umgate(&db, &["notify", "--out", &notes]);
+    ensure!(notified.status.code() == Some(0), "{}", show(&notified));
+
+    let all = json(&umgate(&db, &["log", "search", "--limit", "1000", "--json"]))?;
+    let mut shown = Vec::new();
+    for id in ids(&all) {
+        let detail = json(&umgate(&db, &["log", "show", &id.to_string(), "--json"]))?;
+        for later in detail["later_answers"].as_array().unwrap() {
+            shown.push((id, later.clone(), detail["cases"].clone()));
+        }
+    }
+    ensure!(shown.len() == 1, "one later answer: {shown:?}");
+    let (_, later, cases) = &shown[0];
+    ensure!(
+        later["case_id"] == case_id.as_str() && later["status"] == "sent" && later["sent_at"].is_string(),
+        "{later}"
+    );
+    ensure!(cases.as_array().unwrap().iter().any(|case| case["case_id"] == case_id.as_str()), "{cases}");
+    let isa13 = later["control_number"].as_str().unwrap();
+    let written: Vec<String> =
+        std::fs::read_dir(&notes)?.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    ensure!(written.iter().any(|name| name.contains(&case_id) && name.contains(isa13)), "{written:?} vs {isa13}");
     Ok(())
 }

@@ -94,8 +94,8 @@ umgate log sent --partner ZZ:SUBMITTER1 --kind 278")]
         json: bool,
     },
     /// One inbound interchange: its envelope, what it carries, its answers (acknowledgments
-    /// marked) with their kinds and control numbers, its cases with their status now, and the
-    /// duplicates kept of it. --raw prints its bytes exactly as received instead.
+    /// marked) with their kinds and control numbers, its cases with their status now, the later
+    /// 278 responses for its pended cases decided afterwards, and the duplicates kept of it. --raw prints its bytes exactly as received instead.
     #[command(after_help = "Examples:\n  \
 umgate log show 17\n  \
 umgate log show 17 --json | jq .cases\n  \
@@ -344,6 +344,22 @@ fn write_detail(out: &mut impl Write, detail: &serde_json::Value) -> std::io::Re
     writeln!(out, "cases ({})", cases.len())?;
     for case in cases {
         writeln!(out, "  {}\t{}", text(&case["case_id"]), text(&case["status"]))?;
+    }
+    let later = detail["later_answers"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if !later.is_empty() {
+        writeln!(out, "later 278 responses ({})", later.len())?;
+        for answer in later {
+            writeln!(
+                out,
+                "  notification {}\tcase {}\t{}\tISA13 {}\tqueued {}\tsent {}",
+                text(&answer["notification_id"]),
+                text(&answer["case_id"]),
+                text(&answer["status"]),
+                text(&answer["control_number"]),
+                text(&answer["queued_at"]),
+                text(&answer["sent_at"])
+            )?;
+        }
     }
     if let Some(duplicates) = detail["duplicates"].as_array().filter(|list| !list.is_empty()) {
         let ids: Vec<String> = duplicates.iter().map(text).collect();

@@ -76,7 +76,10 @@ async fn require_admin(State(token): State<Option<AdminToken>>, request: Request
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
     if presented.is_some_and(|presented| token.matches(presented)) {
-        return next.run(request).await;
+        // PHI: no shared or browser cache may keep it.
+        let mut response = next.run(request).await;
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return response;
     }
     let mut response = json_error(
         StatusCode::UNAUTHORIZED,

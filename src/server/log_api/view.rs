@@ -199,7 +199,8 @@ pub fn page_json<T>(page: &LogPage<T>, item: impl Fn(&T) -> Value) -> Value {
 }
 
 /// One inbound interchange with everything linked to it: its answers (acknowledgments marked),
-/// its cases with their status now, the duplicates kept of it. `None` when there is no such id.
+/// its cases with their status now, the later 278 responses queued or sent for them (pended
+/// cases decided afterwards), the duplicates kept of it. `None` when there is no such id.
 pub async fn detail_json(store: &Store, id: i64) -> Result<Option<Value>, StoreError> {
     let Some(entry) = store.interchange_summary(id).await? else { return Ok(None) };
     let answers = store
@@ -209,6 +210,8 @@ pub async fn detail_json(store: &Store, id: i64) -> Result<Option<Value>, StoreE
     answers.sort_by_key(|answer| answer.seq);
     let cases = store.interchange_cases(id).await?;
     let duplicates = store.duplicates_of(id).await?;
+    let later = store.later_answers(id).await?;
+    let time = |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     Ok(Some(json!({
         "interchange": interchange_json(&entry),
         "answers": answers.iter().map(|answer| output_json(answer)).collect::<Vec<_>>(),
@@ -218,6 +221,17 @@ pub async fn detail_json(store: &Store, id: i64) -> Result<Option<Value>, StoreE
             .map(|answer| json!({"seq": answer.seq, "kind": answer.kind, "control_number": answer.control_number}))
             .collect::<Vec<_>>(),
         "cases": cases.iter().map(|case| json!({"case_id": case.case_id, "status": case.status})).collect::<Vec<_>>(),
+        "later_answers": later
+            .iter()
+            .map(|answer| json!({
+                "notification_id": answer.notification_id,
+                "case_id": answer.case_id,
+                "status": answer.status,
+                "control_number": answer.control_number,
+                "queued_at": time(answer.queued_at),
+                "sent_at": answer.sent_at.map(time),
+            }))
+            .collect::<Vec<_>>(),
         "duplicates": duplicates,
     })))
 }
