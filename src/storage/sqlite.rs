@@ -58,11 +58,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
-            .await
-            .map_err(|error| StoreError::database("open SQLite database", error))?;
+        let pool = connect(options).await?;
         migrate(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -302,6 +298,26 @@ impl SqliteStore {
             .await
             .map_err(|error| StoreError::database("get member", error))?;
         row.as_ref().map(member_from_row).transpose()
+    }
+}
+
+/// Opens the pool. Several processes opening one fresh file at once can meet SQLITE_BUSY while
+/// one of them switches the file to WAL or holds the migration's write lock (the journal-mode
+/// switch does not wait on the busy timeout): the open is tried again, for up to the busy timeout.
+async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    const OP: &str = "open SQLite database";
+    const PAUSE: Duration = Duration::from_millis(50);
+    let started = std::time::Instant::now();
+    loop {
+        match SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(sqlx::Error::Database(error))
+                if error.code().as_deref() == Some("5") && started.elapsed() + PAUSE < BUSY_TIMEOUT =>
+            {
+                tokio::time::sleep(PAUSE).await;
+            }
+            Err(error) => return Err(StoreError::database(OP, error)),
+        }
     }
 }
 
