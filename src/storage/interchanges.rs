@@ -289,9 +289,18 @@ impl Store {
 
     /// The answers recorded for an interchange, in the order written.
     pub async fn interchange_outputs(&self, interchange_id: i64) -> Result<Vec<OutputRecord>, StoreError> {
+        self.outputs_of_interchange(interchange_id, None).await
+    }
+
+    /// The answers recorded for an interchange (only answer `seq` when given), in the order written.
+    pub(super) async fn outputs_of_interchange(
+        &self,
+        interchange_id: i64,
+        seq: Option<i64>,
+    ) -> Result<Vec<OutputRecord>, StoreError> {
         const OP: &str = "read interchange answers";
         const SQL: &str = "SELECT seq, kind, control_number, created_at, content FROM interchange_outputs \
-            WHERE interchange_id = $1 ORDER BY seq";
+            WHERE interchange_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR seq = $2) ORDER BY seq";
         macro_rules! output {
             ($row:expr, $created_at:expr) => {{
                 let row = $row;
@@ -311,6 +320,7 @@ impl Store {
             Store::Sqlite(store) => {
                 let rows = sqlx::query(SQL)
                     .bind(interchange_id)
+                    .bind(seq)
                     .fetch_all(store.pool())
                     .await
                     .map_err(|error| StoreError::database(OP, error))?;
@@ -321,6 +331,7 @@ impl Store {
             Store::Postgres(store) => {
                 let rows = sqlx::query(SQL)
                     .bind(interchange_id)
+                    .bind(seq)
                     .fetch_all(store.pool())
                     .await
                     .map_err(|error| StoreError::database(OP, error))?;

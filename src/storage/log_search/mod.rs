@@ -458,47 +458,7 @@ impl Store {
 
     /// One answer with its content.
     pub async fn interchange_output(&self, interchange_id: i64, seq: i64) -> Result<Option<OutputRecord>, StoreError> {
-        const OP: &str = "read an interchange answer";
-        const SQL: &str = "SELECT seq, kind, control_number, created_at, content FROM interchange_outputs \
-            WHERE interchange_id = $1 AND seq = $2";
-        macro_rules! record {
-            ($row:expr, $at:expr) => {{
-                let row = $row;
-                let read = || -> Result<OutputRecord, sqlx::Error> {
-                    Ok(OutputRecord {
-                        seq: row.try_get("seq")?,
-                        kind: row.try_get("kind")?,
-                        control_number: row.try_get("control_number")?,
-                        created_at: $at(row)?,
-                        content: row.try_get("content")?,
-                    })
-                };
-                read().map_err(|_| StoreError::Corrupt { what: "interchange answer" })
-            }};
-        }
-        match self {
-            Store::Sqlite(store) => {
-                let row = sqlx::query(SQL)
-                    .bind(interchange_id)
-                    .bind(seq)
-                    .fetch_optional(store.pool())
-                    .await
-                    .map_err(|error| StoreError::database(OP, error))?;
-                row.map(|row| record!(&row, |row| sqlite_time(row, "created_at"))).transpose()
-            }
-            Store::Postgres(store) => {
-                let row = sqlx::query(SQL)
-                    .bind(interchange_id)
-                    .bind(seq)
-                    .fetch_optional(store.pool())
-                    .await
-                    .map_err(|error| StoreError::database(OP, error))?;
-                row.map(|row| {
-                    record!(&row, |row: &sqlx::postgres::PgRow| row.try_get::<DateTime<Utc>, _>("created_at"))
-                })
-                .transpose()
-            }
-        }
+        Ok(self.outputs_of_interchange(interchange_id, Some(seq)).await?.pop())
     }
 
     /// The cases an interchange is linked to, with their status now, by case id.
